@@ -1,0 +1,141 @@
+"""The memory limit that really applies to this runtime, and how close the working set is to it.
+
+Shared by the server's sampler and the kernel-side watcher. Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+from . import cgroup as cg
+
+# Where each candidate limit comes from, in the order that wins a tie.
+SOURCES = ("config", "cgroup-v2", "cgroup-v1", "env", "host")
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+
+
+def parse_size(value: str | int | float) -> int:
+    """Parse a byte count such as ``12884901888``, ``"12G"``, ``"12GiB"`` or ``"512M"`` (powers of 1024).
+
+    JupyterHub spawners set ``MEM_LIMIT`` in bytes; admins tend to write "12G".
+    """
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError(f"a memory size cannot be negative: {value!r}")
+        return int(value)
+    match = _SIZE.match(value)
+    if not match:
+        raise ValueError(f"not a memory size: {value!r} (expected bytes or a number with K, M, G or T)")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    return int(number * 1024 ** " kmgtp".index(unit or " "))
+
+
+def read_meminfo(proc_root: str = "/proc") -> dict[str, int]:
+    """/proc/meminfo in bytes (its figures are in KiB)."""
+    out = {}
+    with open(os.path.join(proc_root, "meminfo")) as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            fields = rest.split()
+            if fields:
+                out[key] = int(fields[0]) * (1024 if fields[1:2] == ["kB"] else 1)
+    return out
+
+
+@dataclass(frozen=True)
+class MemoryReading:
+    """Host figures from /proc/meminfo; ``limit`` and ``working_set`` are what the OOM killer counts."""
+
+    total: int
+    used: int
+    available: int
+    limit: int
+    limit_source: str
+    working_set: int
+    usage: int
+    headroom: int
+    percent: float
+    cgroup: dict | None
+    error: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class MemoryReader:
+    """Reads the effective memory limit and working set; the cgroup is located once and cached."""
+
+    def __init__(
+        self,
+        cgroup_root: str = "/sys/fs/cgroup",
+        proc_root: str = "/proc",
+        env: Mapping[str, str] | None = None,
+        config_limit: int | None = None,
+    ):
+        self.cgroup_root = cgroup_root
+        self.proc_root = proc_root
+        self.env = os.environ if env is None else env
+        self.config_limit = config_limit
+        self._cgroup: cg.Cgroup | None = None
+        self._located = False
+
+    def _locate(self) -> cg.Cgroup | None:
+        if not self._located:
+            self._cgroup = cg.find_cgroup("memory", self.cgroup_root, os.path.join(self.proc_root, "self"))
+            self._located = True
+        return self._cgroup
+
+    def env_limit(self) -> int | None:
+        value = self.env.get("MEM_LIMIT")
+        if not value:
+            return None
+        try:
+            return parse_size(value) or None
+        except ValueError:
+            return None
+
+    def read(self) -> MemoryReading:
+        """One reading. A cgroup that cannot be read is reported in ``error``, never raised."""
+        info = read_meminfo(self.proc_root)
+        total = info["MemTotal"]
+        available = info.get("MemAvailable", info.get("MemFree", 0))
+        error = None
+        group = self._locate()
+        mem = None
+        if group is not None:
+            try:
+                mem = cg.read_memory(group)
+            except (OSError, ValueError) as exc:
+                error = f"cannot read the {group.version} memory cgroup {group.path}: {exc}"
+                self._located = False  # look again next time: the cgroup may have moved
+
+        candidates = [("config", self.config_limit)]
+        if mem is not None:
+            candidates.append((f"cgroup-{mem.version}", mem.limit))
+        candidates += [("env", self.env_limit()), ("host", total)]
+        # The smallest limit is the one the user hits first; ties go to the more specific source.
+        limit, source = min(((v, SOURCES.index(s), s) for s, v in candidates if v))[0::2]
+
+        if mem is not None:
+            working_set, usage = mem.working_set, mem.usage
+        else:
+            working_set = usage = total - available
+        return MemoryReading(
+            total=total,
+            used=total - available,
+            available=available,
+            limit=limit,
+            limit_source=source,
+            working_set=working_set,
+            usage=usage,
+            headroom=max(0, limit - working_set),
+            percent=round(100.0 * working_set / limit, 2),
+            cgroup=None
+            if mem is None
+            else {"version": mem.version, "path": mem.path, "limit": mem.limit, "oom_kills": mem.oom_kills, "peak": mem.peak},
+            error=error,
+        )

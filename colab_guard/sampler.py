@@ -1,0 +1,124 @@
+"""One background sampler per server: takes every reading on an interval, handlers serve the latest.
+
+Readings (cgroup files, NVML, statvfs) block, so they run on a daemon thread, never on the
+server's event loop. Each sample is serialised once; a hundred polling tabs cost one sample.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+from .environment import detect_environment
+from .host import CpuReader, disk_usage
+from .memory import MemoryReader
+from .nvml import GpuReader
+from .tpu import detect_tpu
+
+# TPU evidence (device files, variables) does not change while a runtime lives; look rarely.
+TPU_REFRESH_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
+
+
+class Sampler:
+    """Samples memory, CPU, disks and accelerators every ``interval`` seconds on its own thread."""
+
+    def __init__(
+        self,
+        memory: MemoryReader,
+        cpu: CpuReader,
+        gpus: GpuReader,
+        disk_paths: Mapping[str, str],
+        interval: float = 1.0,
+        env: Mapping[str, str] | None = None,
+        dev_root: str = "/dev",
+        clock: Callable[[], float] = time.time,
+    ):
+        self.memory, self.cpu, self.gpus = memory, cpu, gpus
+        self.disk_paths = dict(disk_paths)
+        self.interval = interval
+        self.env, self.dev_root, self.clock = env, dev_root, clock
+        self.environment = detect_environment(env)
+        self._tpu: tuple[list, list] = ([], [])
+        self._tpu_at = float("-inf")
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.samples_taken = 0
+        self.latest: dict = {}
+        self.latest_json: bytes = b"{}"
+
+    def _tpus(self) -> tuple[list, list]:
+        now = time.monotonic()
+        if now - self._tpu_at >= TPU_REFRESH_SECONDS:
+            self._tpu = detect_tpu(self.env, self.dev_root)
+            self._tpu_at = now
+        return self._tpu
+
+    def sample(self) -> dict:
+        """Take one full sample and publish it as ``latest`` / ``latest_json``."""
+        gpu = self.gpus.read()
+        tpus, notes = self._tpus()
+        accelerators = gpu.gpus + tpus
+        if gpu.status == "ok" or (gpu.status in ("none", "no-driver") and tpus):
+            status = "ok"
+        else:
+            status = gpu.status  # "none", "no-driver" or "error"
+        payload = {
+            "timestamp": self.clock(),
+            "sample_interval": self.interval,
+            "environment": self.environment,
+            "host": {
+                "memory": _guarded(lambda: self.memory.read().to_dict()),
+                "cpu": _guarded(self.cpu.read),
+                "disk": {name: disk_usage(path) for name, path in self.disk_paths.items()},
+            },
+            "accelerators": accelerators,
+            "accelerator_status": status,
+            "accelerator_error": gpu.error if status in ("error", "no-driver") else None,
+            "gpu_status": gpu.status,
+            "gpu_driver_version": gpu.driver_version,
+            "notes": list(notes),
+        }
+        self.latest, self.latest_json = payload, json.dumps(payload).encode()
+        self.samples_taken += 1
+        return payload
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sample()
+            except Exception:  # noqa: BLE001 - one bad sample must not end monitoring
+                log.exception("colab-guard: sampling failed")
+
+    def start(self) -> None:
+        """Take the first sample now (so the first request has data), then sample in the background."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self.sample()
+        self._thread = threading.Thread(target=self._run, name="colab-guard-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread and release NVML."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self.gpus.shutdown()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+
+def _guarded(read: Callable[[], dict]) -> dict:
+    """A reading, or ``{"error": ...}`` where its source cannot be read (the payload still comes back)."""
+    try:
+        return read()
+    except (OSError, ValueError, KeyError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}

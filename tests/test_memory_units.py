@@ -1,0 +1,34 @@
+"""Memory sizes as admins and spawners write them."""
+
+import pytest
+
+from colab_guard.memory import parse_size, read_meminfo
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("12884901888", 12884901888),
+        ("12G", 12 << 30),
+        ("12GiB", 12 << 30),
+        ("512M", 512 << 20),
+        ("1.5g", int(1.5 * (1 << 30))),
+        ("100k", 100 << 10),
+        (2048, 2048),
+    ],
+)
+def test_parse_size(text, expected):
+    assert parse_size(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "lots", "12X", "-1G", -5, "1 2G"])
+def test_parse_size_rejects_garbage_with_a_message(bad):
+    with pytest.raises(ValueError, match="memory size"):
+        parse_size(bad)
+
+
+def test_meminfo_of_this_machine_in_bytes():
+    with open("/proc/meminfo") as f:
+        first = f.readline().split()
+    assert first[0] == "MemTotal:"
+    assert read_meminfo()["MemTotal"] == int(first[1]) * 1024
