@@ -20,6 +20,9 @@ TPU_ENV_VARS = (
     "COLAB_TPU_ADDR",
 )
 
+# libtpu's own settings: images that merely ship libtpu set these too, so they are no evidence of a TPU.
+LIBTPU_SETTINGS = ("TPU_LIBRARY_PATH", "TPU_SKIP_MDS_QUERY")
+
 TPU_NODE_NOTE = (
     "COLAB_TPU_ADDR is set: this runtime still advertises the retired TPU Node architecture "
     "(a remote TPU reached over grpc://). Colab TPUs are now TPU VMs with the chips attached "
@@ -38,7 +41,7 @@ def detect_tpu(env: Mapping[str, str] | None = None, dev_root: str = "/dev") -> 
     found_env = {k: env[k] for k in TPU_ENV_VARS if env.get(k)}
     libtpu = _libtpu_location(env)
     notes = [TPU_NODE_NOTE] if "COLAB_TPU_ADDR" in found_env else []
-    if not (devices or vfio or found_env):
+    if not (devices or vfio or set(found_env) - set(LIBTPU_SETTINGS)):
         return [], notes  # libtpu alone (a pip dependency of jax[tpu]) is no TPU
     entry = {
         "kind": "tpu",
