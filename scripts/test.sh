@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Run every colab-guard test on this machine, installing what they need first:
+#   Python tests (pytest: real jupyter_server, real kernels, real cgroups), TypeScript unit tests
+#   (jest) and UI tests (Galata/Playwright driving real JupyterLab in Debian's Chromium).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1  # Playwright cannot download browsers here: Debian's Chromium
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q nodejs npm
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
+fi
+
+# The package, its test dependencies and the built labextension (the build hook runs jlpm).
+python -m pip install -q -e ".[test]"
+jupyter labextension develop . --overwrite >/dev/null
+
+status=0
+echo "== Python tests (pytest)"
+python -m pytest || status=$?
+echo "== TypeScript unit tests (jest)"
+jlpm test || status=$?
+echo "== UI tests (Galata in Chromium)"
+(cd ui-tests && jlpm install && jlpm playwright test) || status=$?
+exit $status
