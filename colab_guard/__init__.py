@@ -17,3 +17,16 @@ def _jupyter_server_extension_points():
     from .app import ColabGuard
 
     return [{"module": "colab_guard", "app": ColabGuard}]
+
+
+def load_ipython_extension(shell):
+    """``%load_ext colab_guard``: watch memory, snapshot before the OOM killer, ``%guard`` magics."""
+    from .kernel import load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell):
+    from .kernel import unload
+
+    unload(shell)

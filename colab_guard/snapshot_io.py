@@ -136,16 +136,27 @@ def write_small_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: str, payload: dict) -> None:
-    """Replace ``path`` with JSON atomically: temporary file, fsync, rename, fsync the directory."""
+def write_json_atomic(path: str, payload: dict, durable: bool = True) -> None:
+    """Replace ``path`` with JSON atomically (temporary file, rename); ``durable`` also fsyncs.
+
+    A heartbeat rewritten every few seconds need not be durable: the page cache outlives a killed
+    process, only a machine crash loses it.
+    """
     tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        os.unlink(tmp)
-    except FileNotFoundError:
-        pass
-    write_small_file(tmp, json.dumps(payload).encode())
+    data = json.dumps(payload).encode()
+    if durable:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        write_small_file(tmp, data)
+    else:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o600)
     os.replace(tmp, path)
-    fsync_dir(os.path.dirname(path))
+    if durable:
+        fsync_dir(os.path.dirname(path))
 
 
 def fsync_dir(path: str) -> None:

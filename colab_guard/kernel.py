@@ -1,0 +1,260 @@
+"""The IPython extension: the memory watcher, ``%guard`` magics and the Python API behind them.
+
+Loaded automatically into kernels the colab-guard server starts, or by hand anywhere else
+(``%load_ext colab_guard``: a Colab local runtime, plain IPython).
+"""
+
+from __future__ import annotations
+
+import html
+import shlex
+import time
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+
+from .memory import MemoryReader
+from .paths import default_snapshot_dir
+from .snapshot import SnapshotError, list_snapshots, restore_snapshot
+from .watcher import Watcher, WatcherSettings, read_heartbeat
+
+GiB = 1 << 30
+_guard: Guard | None = None
+
+USAGE = """%guard status                      memory headroom, accelerator and the latest snapshot
+%guard snapshot                    save your variables now
+%guard list                        the snapshots of this notebook
+%guard restore [SNAPSHOT] [NAMES]  load a snapshot's variables (all, or NAMES) [--mmap: lazy, for large arrays]"""
+
+
+class Guard:
+    """One per kernel: owns the watcher and implements the user's commands."""
+
+    def __init__(self, shell, settings: WatcherSettings | None = None):
+        self.shell = shell
+        self.settings = settings or WatcherSettings.from_env()
+        self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
+        self.watcher = Watcher(
+            shell.user_ns,
+            self.settings,
+            self.snapshot_dir,
+            hidden=getattr(shell, "user_ns_hidden", None),
+            notify=self._notify,
+            reader=MemoryReader(config_limit=self.settings.memory_limit),
+        )
+
+    def _notify(self, level: str, message: str) -> None:
+        """Show a message in the notebook; from the watcher thread it lands in the running cell."""
+        from IPython.display import display
+
+        color = "#b45309" if level == "warning" else "#b91c1c"
+        display(
+            {
+                "text/plain": f"colab-guard {level}: {message}",
+                "text/html": f'<div style="border-left:4px solid {color};padding:4px 8px"><b>colab-guard</b>: {html.escape(message)}</div>',
+            },
+            raw=True,
+        )
+
+    # -- the Python API (the magics call these)
+    def snapshot(self):
+        self.watcher.last = self.watcher.reader.read()
+        result = self.watcher.snapshot(reason="manual")
+        if result is None:
+            raise SnapshotError(self.watcher.last_error or "snapshot failed")
+        return result
+
+    def restore(self, snapshot: str | None = None, names: list[str] | None = None, use_mmap: bool = False):
+        return restore_snapshot(self.shell.user_ns, self.snapshot_dir, self.settings.notebook, snapshot, names, use_mmap)
+
+    def snapshots(self) -> list[dict]:
+        return list_snapshots(self.snapshot_dir, self.settings.notebook)
+
+    def status(self) -> dict:
+        reading = self.watcher.reader.read()
+        snaps = self.snapshots()
+        return {
+            "memory": reading.to_dict(),
+            "watching": self.watcher.running,
+            "warn_percent": self.settings.warn_percent,
+            "snapshot_percent": self.settings.snapshot_percent,
+            "snapshot_dir": self.snapshot_dir,
+            "notebook": self.settings.notebook,
+            "latest_snapshot": None if not snaps else {k: snaps[0][k] for k in ("id", "created", "variables", "skipped")},
+            "accelerators": _accelerators(),
+        }
+
+    def previous_death(self) -> str | None:
+        """One line about the previous kernel of this notebook if it died near the limit."""
+        beat = read_heartbeat(self.snapshot_dir, self.settings.notebook)
+        if not beat or beat.get("clean_exit") or beat.get("pid") is None or _alive(beat["pid"]):
+            return None
+        snaps = self.snapshots()
+        cause = "was killed, most likely by the out-of-memory killer," if (beat.get("percent") or 0) >= self.settings.warn_percent else "died"
+        line = "The previous kernel of this notebook " + cause
+        if beat.get("working_set") and beat.get("limit"):
+            line += f" at {beat['working_set'] / GiB:.1f} of {beat['limit'] / GiB:.1f} GiB"
+        if snaps:
+            snap = snaps[0]
+            when = time.strftime("%H:%M", time.localtime(snap["created_ts"]))
+            line += f"; snapshot from {when} with {len(snap['variables'])} variables: run `%guard restore` to get them back."
+        else:
+            line += "; no snapshot was taken."
+        return line
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _accelerators() -> list[dict]:
+    """GPUs through the shared NVML boundary (on demand only: the watcher never touches NVML)."""
+    from .nvml import GpuReader
+
+    reader = GpuReader()
+    try:
+        reading = reader.read()
+    finally:
+        reader.shutdown()
+    if reading.status != "ok":
+        return [{"kind": "none", "status": reading.status, "error": reading.error}]
+    return reading.gpus
+
+
+def _bar(percent: float) -> str:
+    color = "#16a34a" if percent < 75 else "#d97706" if percent < 85 else "#dc2626"
+    return (
+        f'<div role="progressbar" aria-valuenow="{percent:.0f}" aria-valuemin="0" aria-valuemax="100" '
+        f'style="background:#e5e7eb;width:240px;height:10px;display:inline-block;vertical-align:middle">'
+        f'<div style="background:{color};width:{min(percent, 100):.0f}%;height:10px"></div></div>'
+    )
+
+
+class StatusView:
+    """``%guard status`` rendered inline: the whole colab-guard UI where no JupyterLab panel loads."""
+
+    def __init__(self, status: dict):
+        self.status = status
+
+    def _lines(self) -> list[str]:
+        s = self.status
+        m = s["memory"]
+        lines = [
+            f"Memory: {m['working_set'] / GiB:.2f} of {m['limit'] / GiB:.2f} GiB ({m['percent']:.0f}%, limit from {m['limit_source']})",
+        ]
+        for acc in s["accelerators"]:
+            if acc.get("kind") == "gpu":
+                lines.append(
+                    f"GPU {acc['index']}: {acc['name']}, {acc['memory_used'] / GiB:.1f} of {acc['memory_total'] / GiB:.1f} GiB, "
+                    f"{acc['utilization_gpu']}% busy"
+                )
+            else:
+                lines.append("Accelerator: CPU only" + (f" ({acc['error']})" if acc.get("error") else ""))
+        snap = s["latest_snapshot"]
+        lines.append(
+            f"Latest snapshot: {snap['id']} with {len(snap['variables'])} variables" if snap else "No snapshot of this notebook yet"
+        )
+        lines.append(
+            f"Watcher: {'on' if s['watching'] else 'off'}; warns at {s['warn_percent']:.0f}%, snapshots at {s['snapshot_percent']:.0f}%"
+        )
+        return lines
+
+    def __repr__(self) -> str:
+        return "\n".join(self._lines())
+
+    def _repr_html_(self) -> str:
+        m = self.status["memory"]
+        rows = "".join(f"<div>{html.escape(line)}</div>" for line in self._lines()[1:])
+        return (
+            '<div style="font-family:var(--jp-ui-font-family,sans-serif);font-size:13px">'
+            f"<div><b>colab-guard</b> · memory {_bar(m['percent'])} "
+            f"{m['working_set'] / GiB:.2f} / {m['limit'] / GiB:.2f} GiB ({m['percent']:.0f}%, {html.escape(m['limit_source'])})</div>"
+            f"{rows}</div>"
+        )
+
+
+@magics_class
+class GuardMagics(Magics):
+    """``%guard``: colab-guard's commands."""
+
+    @line_magic
+    def guard(self, line: str):
+        """colab-guard: %guard status | snapshot | list | restore [SNAPSHOT] [NAMES...] [--mmap]"""
+        args = shlex.split(line)
+        if not args:
+            raise UsageError(USAGE)
+        command, rest = args[0], args[1:]
+        guard = _guard
+        try:
+            if command == "status":
+                return StatusView(guard.status())
+            if command == "snapshot":
+                result = guard.snapshot()
+                skipped = "".join(f"\n  skipped {n}: {why}" for n, why in sorted(result.skipped.items()))
+                print(
+                    f"Saved {len(result.variables)} variables to snapshot {result.id} "
+                    f"({result.bytes_written / GiB:.2f} GiB written, {result.bytes_reused / GiB:.2f} GiB unchanged){skipped}"
+                )
+                return None
+            if command == "list":
+                snaps = guard.snapshots()
+                if not snaps:
+                    print("No snapshot of this notebook yet.")
+                for s in snaps:
+                    print(f"{s['id']}  {s['created']}  {len(s['variables'])} variables  ({s['reason']})")
+                return None
+            if command == "restore":
+                use_mmap = "--mmap" in rest
+                rest = [a for a in rest if a != "--mmap"]
+                snapshot = rest[0] if rest and rest[0][:8].isdigit() else None
+                names = rest[1:] if snapshot else rest
+                result = guard.restore(snapshot, names or None, use_mmap)
+                print(f"Restored {len(result.restored) + len(result.modules)} variables from snapshot {result.snapshot}: {', '.join(result.modules + result.restored)}")
+                for name, why in sorted(result.failed.items()):
+                    print(f"  not restored {name}: {why}")
+                for note in result.notes:
+                    print(f"  note: {note}")
+                return None
+        except SnapshotError as exc:
+            raise UsageError(f"colab-guard: {exc}") from None
+        raise UsageError(f"unknown colab-guard command {command!r}\n{USAGE}")
+
+
+def load(shell) -> Guard:
+    """Start colab-guard in this kernel (idempotent)."""
+    global _guard
+    if _guard is not None and _guard.shell is shell:
+        return _guard
+    try:
+        settings = WatcherSettings.from_env()
+    except ValueError as exc:
+        raise UsageError(f"colab-guard: {exc}") from None
+    _guard = Guard(shell, settings)
+    shell.register_magics(GuardMagics)
+    line = _guard.previous_death()
+    if line:
+        _guard._notify("warning", line)
+    _guard.watcher.start()
+    return _guard
+
+
+def unload(shell) -> None:
+    global _guard
+    if _guard is not None:
+        _guard.watcher.stop(clean=True)
+        _guard = None
+
+
+def get_guard() -> Guard:
+    """The running colab-guard of this kernel (``%load_ext colab_guard`` first)."""
+    if _guard is None:
+        raise RuntimeError("colab-guard is not loaded in this kernel: run %load_ext colab_guard")
+    return _guard

@@ -1,0 +1,217 @@
+"""The kernel-side memory watcher: warns, and snapshots the variables before the OOM killer strikes.
+
+A daemon thread reads the container's working set against the real limit (the same reader as the
+server's) once a second, ten times a second past the warning level. It also keeps a small
+heartbeat file beside the snapshots, so that a kernel (or a whole container) killed by the OOM
+killer leaves evidence of what memory looked like just before.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .memory import MemoryReader, parse_size
+from .snapshot import SnapshotError, snapshot_root, take_snapshot
+from .snapshot_io import write_json_atomic
+
+HEARTBEAT = "heartbeat.json"
+
+
+def _env_float(env, name, default):
+    try:
+        return float(env.get(name, default))
+    except ValueError:
+        return default
+
+
+@dataclass
+class WatcherSettings:
+    """Thresholds in percent of the real limit; intervals in seconds."""
+
+    warn_percent: float = 75.0
+    snapshot_percent: float = 85.0
+    interval: float = 1.0
+    fast_interval: float = 0.1
+    heartbeat_interval: float = 2.0
+    keep: int = 3
+    memory_limit: int | None = None
+    snapshot_dir: str | None = None
+    notebook: str | None = None
+
+    @classmethod
+    def from_env(cls, env=None) -> WatcherSettings:
+        """Settings the server passes to the kernels it starts (COLAB_GUARD_* variables)."""
+        env = os.environ if env is None else env
+        limit = env.get("COLAB_GUARD_MEMORY_LIMIT")
+        settings = cls(
+            warn_percent=_env_float(env, "COLAB_GUARD_WARN_PERCENT", cls.warn_percent),
+            snapshot_percent=_env_float(env, "COLAB_GUARD_SNAPSHOT_PERCENT", cls.snapshot_percent),
+            interval=_env_float(env, "COLAB_GUARD_INTERVAL", cls.interval),
+            keep=int(_env_float(env, "COLAB_GUARD_KEEP", cls.keep)),
+            memory_limit=parse_size(limit) if limit else None,
+            snapshot_dir=env.get("COLAB_GUARD_SNAPSHOT_DIR") or None,
+            notebook=env.get("JPY_SESSION_NAME") or env.get("COLAB_GUARD_NOTEBOOK") or None,
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not 0 < self.warn_percent <= self.snapshot_percent <= 100:
+            raise ValueError(
+                f"colab-guard thresholds must satisfy 0 < warn ({self.warn_percent}) <= snapshot ({self.snapshot_percent}) <= 100"
+            )
+        if self.interval <= 0 or self.fast_interval <= 0:
+            raise ValueError("colab-guard sampling intervals must be positive")
+
+
+class Watcher:
+    """Watches memory on a daemon thread; calls ``notify(level, message)`` for the user."""
+
+    def __init__(
+        self,
+        namespace: dict,
+        settings: WatcherSettings,
+        snapshot_dir: str,
+        hidden: dict | None = None,
+        notify: Callable[[str, str], None] = lambda level, message: None,
+        reader: MemoryReader | None = None,
+    ):
+        self.namespace, self.hidden = namespace, hidden
+        self.settings = settings
+        self.snapshot_dir = snapshot_dir
+        self.notify = notify
+        self.reader = reader or MemoryReader(config_limit=settings.memory_limit)
+        self.last = None  # the latest MemoryReading
+        self.peak_percent = 0.0
+        self.warned = False  # one warning per episode above the warning level
+        self.snapshot_at_percent: float | None = None  # level of this episode's last snapshot
+        self.snapshot_names: frozenset = frozenset()
+        self.last_snapshot = None  # SnapshotResult
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._heartbeat_at = 0.0
+        self.heartbeat_path = os.path.join(snapshot_root(snapshot_dir, settings.notebook), HEARTBEAT)
+
+    # -- life cycle
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="colab-guard-watcher", daemon=True)
+        self._thread.start()
+        atexit.register(self.stop, clean=True)
+
+    def stop(self, clean: bool = True) -> None:
+        """Stop watching; a clean stop marks the heartbeat so no one mistakes it for a crash."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(2)
+        self._thread = None
+        if clean:
+            self._write_heartbeat(clean=True)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check()
+            except Exception as exc:  # noqa: BLE001 - the watcher must outlive any one bad reading
+                self.last_error = f"{type(exc).__name__}: {exc}"
+            busy = self.last is not None and self.last.percent >= self.settings.warn_percent
+            self._stop.wait(self.settings.fast_interval if busy else self.settings.interval)
+
+    # -- one step
+    def check(self) -> None:
+        """Read memory once and act on it: warn, snapshot, heartbeat."""
+        reading = self.reader.read()
+        self.last = reading
+        percent = reading.percent
+        self.peak_percent = max(self.peak_percent, percent)
+        s = self.settings
+        if percent < s.warn_percent:
+            # the episode is over: the next crossing warns and snapshots again
+            self.warned, self.snapshot_at_percent = False, None
+        elif not self.warned:
+            self.warned = True
+            self.notify("warning", self._memory_line(reading, "Memory is high"))
+        if percent >= s.snapshot_percent and self._snapshot_due(percent):
+            self.snapshot(reason=f"memory at {percent:.0f}% of the limit")
+        now = time.monotonic()
+        if now - self._heartbeat_at >= s.heartbeat_interval or percent >= s.warn_percent:
+            self._write_heartbeat()
+            self._heartbeat_at = now
+
+    def _snapshot_due(self, percent: float) -> bool:
+        """Once per episode, again only if memory climbed further and the variables changed."""
+        if self.snapshot_at_percent is None:
+            return True
+        names = frozenset(k for k in self.namespace if not k.startswith("_"))
+        return percent >= self.snapshot_at_percent + 5 and names != self.snapshot_names
+
+    def snapshot(self, reason: str = "manual"):
+        """Take a snapshot now; returns its result, or None with the reason in ``last_error``."""
+        reading = self.last
+        memory = None if reading is None else {"working_set": reading.working_set, "limit": reading.limit, "percent": reading.percent}
+        self.snapshot_at_percent = reading.percent if reading else 0.0
+        self.snapshot_names = frozenset(k for k in self.namespace if not k.startswith("_"))
+        try:
+            result = take_snapshot(
+                self.namespace, self.snapshot_dir, self.settings.notebook, self.settings.keep, self.hidden, memory, reason
+            )
+        except (SnapshotError, OSError) as exc:
+            self.last_error = str(exc)
+            self.notify("error", f"colab-guard could not snapshot your variables: {exc}")
+            return None
+        self.last_snapshot = result
+        if reason != "manual":
+            self.notify(
+                "warning",
+                f"colab-guard saved {len(result.variables)} variables ({reason}) in {result.seconds:.1f}s. "
+                "If the kernel dies, run `%guard restore` in the new kernel.",
+            )
+        return result
+
+    def _memory_line(self, reading, prefix: str) -> str:
+        gib = 1 << 30
+        return (
+            f"{prefix}: {reading.working_set / gib:.1f} of {reading.limit / gib:.1f} GiB "
+            f"({reading.percent:.0f}%, limit from {reading.limit_source}). colab-guard will snapshot your "
+            f"variables at {self.settings.snapshot_percent:.0f}%."
+        )
+
+    def _write_heartbeat(self, clean: bool = False) -> None:
+        reading = self.last
+        payload = {
+            "pid": os.getpid(),
+            "time": time.time(),
+            "clean_exit": clean,
+            "notebook": self.settings.notebook,
+            "working_set": None if reading is None else reading.working_set,
+            "limit": None if reading is None else reading.limit,
+            "percent": None if reading is None else reading.percent,
+            "peak_percent": self.peak_percent,
+            "oom_kills": None if reading is None or reading.cgroup is None else reading.cgroup.get("oom_kills"),
+            "last_snapshot": None if self.last_snapshot is None else self.last_snapshot.id,
+        }
+        try:
+            os.makedirs(os.path.dirname(self.heartbeat_path), mode=0o700, exist_ok=True)
+            write_json_atomic(self.heartbeat_path, payload, durable=False)
+        except OSError as exc:
+            self.last_error = f"heartbeat: {exc}"
+
+
+def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict | None:
+    try:
+        with open(os.path.join(snapshot_root(snapshot_dir, notebook), HEARTBEAT)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
