@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
+
+from .snapshot import SnapshotError, delete_snapshot
 
 
 class ColabGuardHandler(ExtensionHandlerMixin, APIHandler):
@@ -31,6 +36,63 @@ class ResourcesHandler(ColabGuardHandler):
         self.write_json_bytes(self.extensionapp.sampler.latest_json)
 
 
+class SnapshotsHandler(ColabGuardHandler):
+    """GET every snapshot, newest first."""
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        snapshots = await run_sync(self.extensionapp.kernels.snapshots)
+        self.finish(json.dumps({"snapshot_dir": self.extensionapp.snapshot_dir, "snapshots": snapshots}))
+
+
+class SnapshotHandler(ColabGuardHandler):
+    """DELETE one snapshot, named by its notebook key and id."""
+
+    @web.authenticated
+    @authorized
+    async def delete(self, key: str, snapshot: str):
+        try:
+            await run_sync(delete_snapshot, self.extensionapp.snapshot_dir, key, snapshot)
+        except SnapshotError as exc:
+            raise web.HTTPError(400, str(exc)) from None
+        except FileNotFoundError as exc:
+            raise web.HTTPError(404, str(exc)) from None
+        self.set_status(204)
+        self.finish()
+
+
+class PostmortemHandler(ColabGuardHandler):
+    """GET why a kernel died: its exit signal, the OOM-kill counter, its last memory figures."""
+
+    @web.authenticated
+    @authorized
+    def get(self, kernel_id: str):
+        report = self.extensionapp.kernels.postmortems.get(kernel_id)
+        if report is None:
+            raise web.HTTPError(404, f"no post-mortem for kernel {kernel_id}: it has not died while this server ran")
+        self.finish(json.dumps(report))
+
+
+class PostmortemsHandler(ColabGuardHandler):
+    """GET every post-mortem of this server, and those found from a previous session."""
+
+    @web.authenticated
+    @authorized
+    def get(self):
+        kernels = self.extensionapp.kernels
+        self.finish(json.dumps({"kernels": list(kernels.postmortems.values()), "previous_session": kernels.previous_session}))
+
+
+async def run_sync(fn, *args):
+    """Disk work off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
 ROUTES = [
     (r"/colab-guard/v1/resources", ResourcesHandler),
+    (r"/colab-guard/v1/snapshots", SnapshotsHandler),
+    (r"/colab-guard/v1/snapshots/([^/]+)/([^/]+)", SnapshotHandler),
+    (r"/colab-guard/v1/kernels/([^/]+)/postmortem", PostmortemHandler),
+    (r"/colab-guard/v1/postmortems", PostmortemsHandler),
 ]

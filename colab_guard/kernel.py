@@ -15,7 +15,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 
 from .memory import MemoryReader
 from .paths import default_snapshot_dir
-from .snapshot import SnapshotError, list_snapshots, restore_snapshot
+from .snapshot import SnapshotError, list_snapshots, pid_alive, restore_snapshot
 from .watcher import Watcher, WatcherSettings, read_heartbeat
 
 GiB = 1 << 30
@@ -87,7 +87,7 @@ class Guard:
     def previous_death(self) -> str | None:
         """One line about the previous kernel of this notebook if it died near the limit."""
         beat = read_heartbeat(self.snapshot_dir, self.settings.notebook)
-        if not beat or beat.get("clean_exit") or beat.get("pid") is None or _alive(beat["pid"]):
+        if not beat or beat.get("clean_exit") or beat.get("pid") is None or pid_alive(beat["pid"]):
             return None
         snaps = self.snapshots()
         cause = "was killed, most likely by the out-of-memory killer," if (beat.get("percent") or 0) >= self.settings.warn_percent else "died"
@@ -101,18 +101,6 @@ class Guard:
         else:
             line += "; no snapshot was taken."
         return line
-
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _accelerators() -> list[dict]:

@@ -381,11 +381,14 @@ def _remove_abandoned(root: str) -> None:
     for name in os.listdir(root):
         if name.startswith(".tmp-"):
             pid = name.rsplit("-", 1)[-1]
-            if not (pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid))):
+            if not (pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid))):
                 shutil.rmtree(os.path.join(root, name), ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid) -> bool:
+    """Whether a process with this pid exists (it may belong to someone else)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

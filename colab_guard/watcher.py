@@ -200,6 +200,9 @@ class Watcher:
             "percent": None if reading is None else reading.percent,
             "peak_percent": self.peak_percent,
             "oom_kills": None if reading is None or reading.cgroup is None else reading.cgroup.get("oom_kills"),
+            # where the server looks, after this process is gone, to see whether the OOM killer struck
+            "cgroup_path": None if reading is None or reading.cgroup is None else reading.cgroup.get("path"),
+            "cgroup_version": None if reading is None or reading.cgroup is None else reading.cgroup.get("version"),
             "last_snapshot": None if self.last_snapshot is None else self.last_snapshot.id,
         }
         try:
@@ -210,8 +213,13 @@ class Watcher:
 
 
 def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict | None:
+    """The last heartbeat of a notebook's kernel, or None."""
+    return read_heartbeat_file(os.path.join(snapshot_root(snapshot_dir, notebook), HEARTBEAT))
+
+
+def read_heartbeat_file(path: str) -> dict | None:
     try:
-        with open(os.path.join(snapshot_root(snapshot_dir, notebook), HEARTBEAT)) as f:
+        with open(path) as f:
             return json.load(f)
     except (OSError, ValueError):
         return None
