@@ -238,6 +238,9 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
         )
 
     snap_id = _new_id(started)
+    while os.path.exists(os.path.join(root, snap_id)):  # two snapshots within a millisecond
+        started += 0.001
+        snap_id = _new_id(started)
     tmp = os.path.join(root, f".tmp-{snap_id}-{os.getpid()}")
     os.mkdir(tmp, 0o700)
     groups, var_info = {}, {}
@@ -255,9 +258,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
             else:
                 try:
                     group = _write_group(tmp, gid, names, variables)
-                except SnapshotError:
-                    raise
-                except OSError:
+                except (SnapshotError, OSError):
                     raise
                 except Exception as exc:  # noqa: BLE001 - changed while being saved: skip, keep going
                     for name in names:
@@ -292,6 +293,11 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
         final = os.path.join(root, snap_id)
         os.rename(tmp, final)
         fsync_dir(root)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SnapshotError(
+            f"the snapshot could not be written to {snapshot_dir}: {exc.strerror or exc}; the previous snapshot is kept"
+        ) from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
