@@ -117,6 +117,14 @@ def _accelerators() -> list[dict]:
     return reading.gpus
 
 
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
 def _bar(percent: float) -> str:
     color = "#16a34a" if percent < 75 else "#d97706" if percent < 85 else "#dc2626"
     return (
@@ -187,9 +195,11 @@ class GuardMagics(Magics):
             if command == "snapshot":
                 result = guard.snapshot()
                 skipped = "".join(f"\n  skipped {n}: {why}" for n, why in sorted(result.skipped.items()))
+                imports = len(result.manifest.get("modules", {}))
                 print(
-                    f"Saved {len(result.variables)} variables to snapshot {result.id} "
-                    f"({result.bytes_written / GiB:.2f} GiB written, {result.bytes_reused / GiB:.2f} GiB unchanged){skipped}"
+                    f"Saved {len(result.variables)} variables and {imports} imports to snapshot {result.id} "
+                    f"({human_bytes(result.bytes_written)} written, {human_bytes(result.bytes_reused)} unchanged, "
+                    f"{result.seconds:.2f}s){skipped}"
                 )
                 return None
             if command == "list":

@@ -1,0 +1,61 @@
+"""Drive a real ipykernel started by the real jupyter_server under test."""
+
+import asyncio
+import json
+
+import pytest
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config, tmp_path):
+    """Real python3 kernels (pytest-jupyter's default is an echo kernel) and a private snapshot dir."""
+    jp_server_config["MultiKernelManager"] = {"default_kernel_name": "python3"}
+    jp_server_config["ColabGuard"]["snapshot_dir"] = str(tmp_path / "snapshots")
+    return jp_server_config
+
+
+class Kernel:
+    """A kernel of a notebook session, with a client to run code in it."""
+
+    def __init__(self, serverapp, kernel_id, path):
+        self.serverapp, self.id, self.path = serverapp, kernel_id, path
+        self.client = None
+
+    async def connect(self, timeout=60):
+        self.stop()  # after a restart: a fresh client
+        manager = self.serverapp.kernel_manager.get_kernel(self.id)
+        self.client = manager.client()
+        self.client.start_channels()
+        await self.client.wait_for_ready(timeout=timeout)
+        return self
+
+    async def run(self, code: str, timeout: float = 60) -> dict:
+        """Execute code; returns its text output, its rich outputs and any error."""
+        msg_id = self.client.execute(code)
+        out = {"text": "", "data": [], "error": None}
+        while True:
+            msg = await asyncio.wait_for(self.client.get_iopub_msg(), timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out["text"] += content["text"]
+            elif kind in ("display_data", "execute_result"):
+                out["data"].append(content["data"])
+            elif kind == "error":
+                out["error"] = f"{content['ename']}: {content['evalue']}"
+            elif kind == "status" and content["execution_state"] == "idle":
+                return out
+
+    def stop(self):
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+
+
+async def start_notebook_kernel(jp_fetch, serverapp, path="analysis.ipynb") -> Kernel:
+    """Start a kernel the way JupyterLab does for a notebook: through a session."""
+    body = json.dumps({"path": path, "name": path, "type": "notebook", "kernel": {"name": "python3"}})
+    response = await jp_fetch("api", "sessions", method="POST", body=body)
+    kernel_id = json.loads(response.body)["kernel"]["id"]
+    return await Kernel(serverapp, kernel_id, path).connect()
