@@ -34,6 +34,7 @@ class Guard:
         self.shell = shell
         self.settings = settings or WatcherSettings.from_env()
         self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
+        self.greeting: str | None = None  # why the previous kernel of this notebook died, if it did
         self.watcher = Watcher(
             shell.user_ns,
             self.settings,
@@ -237,11 +238,20 @@ def load(shell) -> Guard:
         raise UsageError(f"colab-guard: {exc}") from None
     _guard = Guard(shell, settings)
     shell.register_magics(GuardMagics)
-    line = _guard.previous_death()
-    if line:
-        _guard._notify("warning", line)
+    # Read before this kernel's own watcher replaces the heartbeat; shown in the first cell run,
+    # since output sent while the kernel starts reaches no notebook.
+    _guard.greeting = _guard.previous_death()
+    if _guard.greeting:
+        shell.events.register("pre_run_cell", _greet_once)
     _guard.watcher.start()
     return _guard
+
+
+def _greet_once(*args):
+    guard = _guard
+    if guard is not None:
+        guard.shell.events.unregister("pre_run_cell", _greet_once)
+        guard._notify("warning", guard.greeting)
 
 
 def unload(shell) -> None:

@@ -81,12 +81,19 @@ class MemoryReader:
         self.env = os.environ if env is None else env
         self.config_limit = config_limit
         self._cgroup: cg.Cgroup | None = None
-        self._located = False
+        self._membership: str | None = None  # /proc/self/cgroup when the cgroup was located
 
     def _locate(self) -> cg.Cgroup | None:
-        if not self._located:
-            self._cgroup = cg.find_cgroup("memory", self.cgroup_root, os.path.join(self.proc_root, "self"))
-            self._located = True
+        """This process's memory cgroup, located again only when its membership changes."""
+        proc_self = os.path.join(self.proc_root, "self")
+        try:
+            with open(os.path.join(proc_self, "cgroup")) as f:
+                membership = f.read()
+        except OSError:
+            membership = ""
+        if membership != self._membership:
+            self._cgroup = cg.find_cgroup("memory", self.cgroup_root, proc_self)
+            self._membership = membership
         return self._cgroup
 
     def env_limit(self) -> int | None:
@@ -111,7 +118,7 @@ class MemoryReader:
                 mem = cg.read_memory(group)
             except (OSError, ValueError) as exc:
                 error = f"cannot read the {group.version} memory cgroup {group.path}: {exc}"
-                self._located = False  # look again next time: the cgroup may have moved
+                self._membership = None  # look again next time: the cgroup may have moved
 
         candidates = [("config", self.config_limit)]
         if mem is not None:
