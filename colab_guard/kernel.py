@@ -13,7 +13,7 @@ import time
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 
-from .memory import MemoryReader
+from .memory import MemoryReader, human_bytes
 from .paths import default_snapshot_dir
 from .snapshot import SnapshotError, list_snapshots, pid_alive, restore_snapshot
 from .watcher import Watcher, WatcherSettings, read_heartbeat
@@ -116,14 +116,6 @@ def _accelerators() -> list[dict]:
     if reading.status != "ok":
         return [{"kind": "none", "status": reading.status, "error": reading.error}]
     return reading.gpus
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def _bar(percent: float) -> str:

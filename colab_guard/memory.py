@@ -34,6 +34,15 @@ def parse_size(value: str | int | float) -> int:
     return int(number * 1024 ** " kmgtp".index(unit or " "))
 
 
+def human_bytes(n: float) -> str:
+    """``1536`` -> ``"1.5 KiB"``: sizes as users read them."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
 def read_meminfo(proc_root: str = "/proc") -> dict[str, int]:
     """/proc/meminfo in bytes (its figures are in KiB)."""
     out = {}

@@ -30,12 +30,14 @@ import numpy as np
 import xxhash
 
 from . import snapshot_pickle as sp
+from .memory import human_bytes
 from .snapshot_io import DirectWriter, fsync_dir, write_small_file
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 NO_NOTEBOOK = "no-notebook"
-# Extra free space demanded beyond the snapshot's own size, so the disk is not filled to the brim.
+# Extra free space demanded beyond the snapshot's own size, so the disk is not filled to the brim:
+# 64 MiB, or 5 % of a small disk.
 DISK_MARGIN = 64 << 20
 # Containers up to this size are looked into when finding variables that share objects.
 ALIAS_SCAN_LIMIT = 1000
@@ -230,11 +232,11 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
         prev = previous_groups.get(tuple(names))
         if not (prev and _same_content(prev[0], stream_xxh3, entries)):
             needed += stream_size + sum(e["nbytes"] + 4096 for e in entries)
-    free = shutil.disk_usage(root).free
-    if needed + DISK_MARGIN > free:
+    disk = shutil.disk_usage(root)
+    if needed + min(DISK_MARGIN, disk.total // 20) > disk.free:
         raise SnapshotError(
-            f"not enough disk space for a snapshot: it needs {needed / 2**30:.2f} GiB and "
-            f"{free / 2**30:.2f} GiB is free in {snapshot_dir}; the previous snapshot is kept"
+            f"not enough disk space for a snapshot: it needs {human_bytes(needed)} and "
+            f"{human_bytes(disk.free)} is free in {snapshot_dir}; the previous snapshot is kept"
         )
 
     snap_id = _new_id(started)

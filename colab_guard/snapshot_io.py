@@ -110,18 +110,23 @@ class DirectWriter:
             if not self.direct and hasattr(os, "posix_fadvise"):
                 os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
-            self._view.release()
-            self._buf.close()
             os.close(self.fd)
+            self._release()
         return size
 
     def abort(self) -> None:
         """Close without keeping anything (the caller removes the temporary directory)."""
         try:
+            os.close(self.fd)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        try:
             self._view.release()
             self._buf.close()
-        finally:
-            os.close(self.fd)
+        except BufferError:
+            pass  # a slice is still held by an exception's traceback; it is freed with it
 
 
 def write_small_file(path: str, data: bytes) -> None:

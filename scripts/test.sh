@@ -17,6 +17,8 @@ fi
 
 # The package, its test dependencies and the built labextension (the build hook runs jlpm).
 python -m pip install -q -e ".[test]"
+# PyTorch's CPU build, for the snapshot tests of tensors and modules (they skip where it is missing)
+python -m pip install -q "torch==2.13.0+cpu" || echo "PyTorch's CPU build is not available: torch tests will skip"
 
 status=0
 echo "== Python tests (pytest)"
