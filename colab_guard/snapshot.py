@@ -165,10 +165,14 @@ class SnapshotResult:
     manifest: dict = field(repr=False, default_factory=dict)
 
 
-def _dry_run(names: list[str], variables: dict):
-    """Pickle a group without writing: its stream checksum, size and data entries."""
+def _dry_run(names: list[str], variables: dict, checksums: bool = True):
+    """Pickle a group without writing: its stream checksum, size and data entries.
+
+    Without ``checksums`` only sizes are computed (the data is not read): enough for a group that
+    has no previous version to compare with.
+    """
     sink = sp.HashSink()
-    store = sp.DataStore(None)
+    store = sp.DataStore(None, checksums)
     sp.dump({n: variables[n] for n in names}, sink, store)
     return sink.digest.hexdigest(), sink.size, store.entries
 
@@ -221,7 +225,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
     plans = []
     for names in group_variables(variables):
         try:
-            stream_xxh3, stream_size, entries = _dry_run(names, variables)
+            stream_xxh3, stream_size, entries = _dry_run(names, variables, tuple(names) in previous_groups)
         except Exception as exc:  # noqa: BLE001 - a group that cannot be pickled is split up below
             plans.extend(_split_failed_group(names, variables, skipped, exc))
             continue

@@ -16,6 +16,7 @@ import mmap
 import os
 
 import xxhash
+from concurrent.futures import Future, ThreadPoolExecutor
 
 ALIGN = 4096  # O_DIRECT needs offsets, lengths and memory aligned to the logical block size
 CHUNK = 8 << 20  # the bounce buffer: the most extra memory a write costs
@@ -27,10 +28,12 @@ def checksum() -> "xxhash.xxh3_128":
 
 
 class DirectWriter:
-    """Append-only writer of large data through an aligned bounce buffer, off the page cache.
+    """Append-only writer of large data through aligned bounce buffers, off the page cache.
 
     ``write`` accepts any buffer; ``align`` pads to the next 4 KiB boundary so each stored buffer
-    starts aligned; ``close`` fsyncs and truncates the padding of the last block.
+    starts aligned; ``close`` fsyncs and truncates the padding of the last block. Two bounce
+    buffers alternate: one is filled while a background thread writes the other (``os.write``
+    releases the GIL), so copying overlaps the disk and the extra memory stays at 2 x CHUNK.
     """
 
     def __init__(self, path: str, direct: bool = True):
@@ -46,10 +49,14 @@ class DirectWriter:
         if not self.direct:
             self.fd = os.open(path, flags, 0o600)
         self.path = path
-        self._buf = mmap.mmap(-1, CHUNK)  # anonymous mmap: page-aligned, as O_DIRECT requires
-        self._view = memoryview(self._buf)
-        self._fill = 0  # bytes waiting in the bounce buffer
-        self._flushed = 0  # bytes already on disk
+        # anonymous mmaps: page-aligned, as O_DIRECT requires
+        self._bufs = [mmap.mmap(-1, CHUNK), mmap.mmap(-1, CHUNK)]
+        self._views = [memoryview(b) for b in self._bufs]
+        self._active = 0  # the buffer being filled
+        self._pending: list[Future | None] = [None, None]  # each buffer's write in flight
+        self._pool: ThreadPoolExecutor | None = None
+        self._fill = 0  # bytes waiting in the active buffer
+        self._flushed = 0  # bytes handed to the disk
         self._synced_from = 0
 
     @property
@@ -62,35 +69,47 @@ class DirectWriter:
         pos = 0
         while pos < len(src):
             n = min(CHUNK - self._fill, len(src) - pos)
-            self._view[self._fill : self._fill + n] = src[pos : pos + n]
+            self._views[self._active][self._fill : self._fill + n] = src[pos : pos + n]
             self._fill += n
             pos += n
             if self._fill == CHUNK:
-                self._flush_full()
+                self._hand_over()
 
     def align(self) -> None:
         pad = -self.offset % ALIGN
         if pad:
             self.write(b"\0" * pad)
 
-    def _flush_full(self) -> None:
-        self._write_all(self._view[: self._fill])
-        self._flushed += self._fill
+    def _hand_over(self) -> None:
+        """Queue the full active buffer for writing and switch to the other one."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colab-guard-writer")
+        full, length = self._active, self._fill
+        self._pending[full] = self._pool.submit(self._write_chunk, self._views[full][:length])
+        self._flushed += length
         self._fill = 0
-        if not self.direct:
-            self._drop_cache()
+        self._active = 1 - full
+        self._wait(self._active)  # its previous write must be done before it is refilled
 
-    def _write_all(self, view) -> None:
+    def _wait(self, index: int) -> None:
+        future, self._pending[index] = self._pending[index], None
+        if future is not None:
+            future.result()  # re-raises the writer's error (ENOSPC...) here
+
+    def _write_chunk(self, view) -> None:
+        """Runs on the writer thread; writes are in order since the pool has one thread."""
         done = 0
         while done < len(view):
             done += os.write(self.fd, view[done:])
+        if not self.direct:
+            self._drop_cache(os.lseek(self.fd, 0, os.SEEK_CUR))
 
-    def _drop_cache(self) -> None:
+    def _drop_cache(self, end: int) -> None:
         """Make the written pages clean, then drop them, so the cgroup is not charged for them."""
         os.fdatasync(self.fd)
         if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(self.fd, self._synced_from, self._flushed - self._synced_from, os.POSIX_FADV_DONTNEED)
-        self._synced_from = self._flushed
+            os.posix_fadvise(self.fd, self._synced_from, end - self._synced_from, os.POSIX_FADV_DONTNEED)
+        self._synced_from = end
 
     def close(self) -> int:
         """Flush, fsync and close; returns the file's size."""
@@ -100,31 +119,37 @@ class DirectWriter:
                 tail = self._fill
                 if self.direct:
                     self._fill += -self._fill % ALIGN  # O_DIRECT writes whole blocks; truncated below
-                    self._view[tail : self._fill] = b"\0" * (self._fill - tail)
-                self._write_all(self._view[: self._fill])
-                self._flushed += self._fill
-                self._fill = 0
-            if self._flushed != size:
+                    self._views[self._active][tail : self._fill] = b"\0" * (self._fill - tail)
+                self._hand_over()
+            self._wait(0)
+            self._wait(1)
+            if os.fstat(self.fd).st_size != size:
                 os.ftruncate(self.fd, size)
             os.fsync(self.fd)
             if not self.direct and hasattr(os, "posix_fadvise"):
                 os.posix_fadvise(self.fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
-            os.close(self.fd)
-            self._release()
+            self._shutdown()
         return size
 
     def abort(self) -> None:
         """Close without keeping anything (the caller removes the temporary directory)."""
-        try:
-            os.close(self.fd)
-        finally:
-            self._release()
+        for index in (0, 1):
+            try:
+                self._wait(index)
+            except OSError:
+                pass  # the error that made us abort, seen again
+        self._shutdown()
 
-    def _release(self) -> None:
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        os.close(self.fd)
         try:
-            self._view.release()
-            self._buf.close()
+            for view, buf in zip(self._views, self._bufs):
+                view.release()
+                buf.close()
         except BufferError:
             pass  # a slice is still held by an exception's traceback; it is freed with it
 

@@ -30,22 +30,25 @@ class DataStore:
     without writing it again.
     """
 
-    def __init__(self, writer: DirectWriter | None):
+    def __init__(self, writer: DirectWriter | None, checksums: bool = True):
         self.writer = writer
+        self.checksums = checksums  # a dry run that only needs sizes skips reading the data
         self.entries: list[dict] = []
 
     def store(self, blocks, nbytes: int, **meta) -> int:
         """Append the bytes of ``blocks`` (buffers, in order); returns the entry's index."""
-        digest = xxhash.xxh3_128()
-        offset = None
-        if self.writer is not None:
-            self.writer.align()
-            offset = self.writer.offset
-        for block in blocks:
-            digest.update(block)
+        entry = {"offset": None, "nbytes": nbytes, "xxh3": None, **meta}
+        if self.writer is not None or self.checksums:
+            digest = xxhash.xxh3_128()
             if self.writer is not None:
-                self.writer.write(block)
-        self.entries.append({"offset": offset, "nbytes": nbytes, "xxh3": digest.hexdigest(), **meta})
+                self.writer.align()
+                entry["offset"] = self.writer.offset
+            for block in blocks:
+                digest.update(block)
+                if self.writer is not None:
+                    self.writer.write(block)
+            entry["xxh3"] = digest.hexdigest()
+        self.entries.append(entry)
         return len(self.entries) - 1
 
     def store_array(self, arr: np.ndarray, **meta) -> int:
