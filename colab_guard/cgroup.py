@@ -72,7 +72,7 @@ def _own_cgroup_paths(proc_self: str) -> dict[str, str]:
 
 def _join(base: str, rel: str) -> str:
     """The cgroup dir for ``rel`` under ``base``; in a cgroup namespace the mount *is* our cgroup."""
-    candidate = os.path.join(base, rel.lstrip("/"))
+    candidate = os.path.normpath(os.path.join(base, rel.lstrip("/")))
     return candidate if os.path.isdir(candidate) else base
 
 

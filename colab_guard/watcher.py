@@ -154,15 +154,23 @@ class Watcher:
         """Once per episode, again only if memory climbed further and the variables changed."""
         if self.snapshot_at_percent is None:
             return True
-        names = frozenset(k for k in self.namespace if not k.startswith("_"))
-        return percent >= self.snapshot_at_percent + 5 and names != self.snapshot_names
+        return percent >= self.snapshot_at_percent + 5 and self._signature() != self.snapshot_names
+
+    def _signature(self) -> frozenset:
+        """Which objects the user's names hold: rebinding or adding a variable changes it."""
+        for _ in range(3):
+            try:
+                return frozenset((k, id(v)) for k, v in list(self.namespace.items()) if not k.startswith("_"))
+            except RuntimeError:  # the running cell changed the namespace while we looked
+                continue
+        return frozenset()
 
     def snapshot(self, reason: str = "manual"):
         """Take a snapshot now; returns its result, or None with the reason in ``last_error``."""
         reading = self.last
         memory = None if reading is None else {"working_set": reading.working_set, "limit": reading.limit, "percent": reading.percent}
         self.snapshot_at_percent = reading.percent if reading else 0.0
-        self.snapshot_names = frozenset(k for k in self.namespace if not k.startswith("_"))
+        self.snapshot_names = self._signature()
         try:
             result = take_snapshot(
                 self.namespace, self.snapshot_dir, self.settings.notebook, self.settings.keep, self.hidden, memory, reason

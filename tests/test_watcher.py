@@ -1,0 +1,120 @@
+"""The watcher's decisions, driven by a cgroup v2 file tree whose memory.current the test moves."""
+
+import os
+
+from conftest import write_tree
+
+from colab_guard.memory import MemoryReader
+from colab_guard.snapshot import list_snapshots
+from colab_guard.watcher import Watcher, WatcherSettings, read_heartbeat
+
+GiB = 1 << 30
+
+
+class Container:
+    """A cgroup v2 container limited to 4 GiB whose usage the test sets."""
+
+    def __init__(self, tmp_path):
+        self.root = write_tree(
+            tmp_path / "fs",
+            {
+                "proc/self/cgroup": "0::/\n",
+                "proc/meminfo": "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n",
+                "sys/cgroup.controllers": "memory\n",
+                "sys/memory.max": f"{4 * GiB}\n",
+                "sys/memory.current": "0\n",
+                "sys/memory.stat": "inactive_file 0\n",
+                "sys/memory.events": "oom_kill 0\n",
+            },
+        )
+
+    def use(self, percent):
+        with open(os.path.join(self.root, "sys", "memory.current"), "w") as f:
+            f.write(str(int(4 * GiB * percent / 100)))
+
+    def reader(self):
+        return MemoryReader(f"{self.root}/sys", f"{self.root}/proc", env={})
+
+
+def make_watcher(tmp_path, namespace):
+    box = Container(tmp_path)
+    messages = []
+    watcher = Watcher(
+        namespace,
+        WatcherSettings(notebook="w.ipynb", heartbeat_interval=0),
+        str(tmp_path / "snaps"),
+        notify=lambda level, message: messages.append((level, message)),
+        reader=box.reader(),
+    )
+    return box, watcher, messages
+
+
+def test_warns_once_per_episode_then_snapshots_at_the_snapshot_level(tmp_path):
+    ns = {"data": list(range(1000))}
+    box, watcher, messages = make_watcher(tmp_path, ns)
+    box.use(50)
+    watcher.check()
+    assert messages == [] and list_snapshots(watcher.snapshot_dir) == []
+    # crossing 75 %: one warning, with the figures and the source of the limit
+    box.use(78)
+    watcher.check()
+    watcher.check()
+    assert len(messages) == 1 and messages[0][0] == "warning"
+    assert "3.1 of 4.0 GiB (78%, limit from cgroup-v2)" in messages[0][1]
+    # crossing 85 %: a snapshot, and the user is told
+    box.use(86)
+    watcher.check()
+    (snap,) = list_snapshots(watcher.snapshot_dir, "w.ipynb")
+    assert snap["reason"] == "memory at 86% of the limit" and snap["memory"]["limit"] == 4 * GiB
+    assert "saved 1 variables" in messages[-1][1] and "%guard restore" in messages[-1][1]
+
+
+def test_snapshots_again_only_when_memory_climbs_and_the_namespace_changed(tmp_path):
+    ns = {"a": 1}
+    box, watcher, _ = make_watcher(tmp_path, ns)
+    box.use(86)
+    watcher.check()
+    box.use(93)
+    watcher.check()  # higher, but nothing new to save
+    assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 1
+    ns["b"] = 2
+    box.use(88)
+    watcher.check()  # changed, but not higher than the last snapshot by 5 points
+    assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 1
+    box.use(92)
+    watcher.check()
+    assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 2
+    # below the warning level the episode ends: the next crossing snapshots again at once
+    box.use(40)
+    watcher.check()
+    box.use(86)
+    watcher.check()
+    assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 3
+
+
+def test_heartbeat_has_what_a_post_mortem_needs(tmp_path):
+    box, watcher, _ = make_watcher(tmp_path, {})
+    box.use(90)
+    watcher.check()
+    beat = read_heartbeat(watcher.snapshot_dir, "w.ipynb")
+    assert beat["pid"] == os.getpid() and beat["clean_exit"] is False
+    assert beat["limit"] == 4 * GiB and beat["percent"] == 90.0
+    assert beat["cgroup_version"] == "v2" and beat["cgroup_path"].endswith("/sys") and beat["oom_kills"] == 0
+    assert beat["last_snapshot"] is not None
+    watcher.stop(clean=True)
+    assert read_heartbeat(watcher.snapshot_dir, "w.ipynb")["clean_exit"] is True
+
+
+def test_the_thread_samples_fast_past_the_warning_level(tmp_path):
+    box, watcher, _ = make_watcher(tmp_path, {})
+    watcher.settings.interval, watcher.settings.fast_interval = 1.0, 0.05
+    box.use(80)
+    watcher.start()
+    try:
+        import time
+
+        time.sleep(0.6)
+        beat = read_heartbeat(watcher.snapshot_dir, "w.ipynb")
+        assert time.time() - beat["time"] < 0.3  # rewritten at the fast pace
+    finally:
+        watcher.stop()
