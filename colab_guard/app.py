@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, TraitError, Unicode, Union, default, validate
+from tornado.ioloop import PeriodicCallback
+from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, Union, default, validate
 
 from . import handlers
+from .history import History
 from .host import CpuReader
 from .kernels import KernelLauncher
 from .memory import MemoryReader, parse_size
 from .nvml import GpuReader
 from .paths import default_snapshot_dir
 from .sampler import Sampler
+from .sessions import SessionTracker
+from .usage_log import UsageLog
+from .utilization import CostMeter
 
 
 class ColabGuard(ExtensionApp):
@@ -60,9 +67,72 @@ class ColabGuard(ExtensionApp):
     ).tag(config=True)
     keep_snapshots = Int(3, help="Snapshots kept per notebook; older ones are deleted.").tag(config=True)
 
+    idle_timeout = Int(
+        0,
+        help="""Seconds of inactivity after which something outside this server ends the runtime, so the
+        countdown can show it: the JupyterHub idle culler's --timeout (e.g. 3600), Colab's idle
+        disconnect (about 5400 s on the free tier). 0: none. colab-guard only shows it unless
+        `enforce` is set.""",
+    ).tag(config=True)
+
+    max_lifetime = Int(
+        0,
+        help="""Seconds after the server started at which the runtime is ended whatever it does: the
+        JupyterHub idle culler's --max-age, Colab's maximum session (about 43200 s on the free tier).
+        0: none.""",
+    ).tag(config=True)
+
+    enforce = Bool(
+        False,
+        help="""Let colab-guard itself shut down kernels whose idle_timeout or max_lifetime countdown
+        reached zero, after asking the kernel's watcher to snapshot the variables first.""",
+    ).tag(config=True)
+
+    rates = Dict(
+        {},
+        help="""Hourly price of this runtime by accelerator name pattern, to show the cost so far, e.g.
+        {"A100": {"rate": 1.18, "unit": "USD"}, "T4": {"rate": 1.96, "unit": "compute units"},
+        "TPU v2": {"rate": 1.76, "unit": "compute units"}}. The first pattern found in a GPU's or
+        TPU's name applies (case-insensitive). No match: no cost figure.""",
+    ).tag(config=True)
+
+    low_utilization_threshold = Float(
+        10.0, help="GPU utilisation (percent) under which time with GPU memory held counts as idle."
+    ).tag(config=True)
+    low_utilization_minutes = Float(10.0, help="Minutes of low GPU utilisation before the advice appears.").tag(
+        config=True
+    )
+    memory_trend_seconds = Float(
+        300.0, help="Window (seconds) over which a steady memory growth is detected and projected to the limit."
+    ).tag(config=True)
+    history_seconds = Float(3600.0, help="How much sample history the sampler keeps for sparklines.").tag(config=True)
+
+    usage_log_interval = Float(
+        60.0, help="Seconds between two lines of the resource-usage log (JSON lines); 0 turns the log off."
+    ).tag(config=True)
+    usage_log_max_bytes = Int(5 << 20, help="Size at which the usage log rotates (3 old files are kept).").tag(
+        config=True
+    )
+    usage_log_path = Unicode(help="The usage log; defaults to colab_guard/usage.jsonl in the Jupyter data dir.").tag(
+        config=True
+    )
+
     cgroup_root = Unicode("/sys/fs/cgroup", help="Where the cgroup filesystems are mounted.").tag(config=True)
     proc_root = Unicode("/proc", help="Where procfs is mounted.").tag(config=True)
     dev_root = Unicode("/dev", help="Where device files are (TPU detection).").tag(config=True)
+
+    @default("usage_log_path")
+    def _default_usage_log_path(self):
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "colab_guard", "usage.jsonl")
+
+    @validate("rates")
+    def _check_rates(self, proposal):
+        for pattern, rate in proposal.value.items():
+            if not isinstance(rate, dict) or not isinstance(rate.get("rate"), (int, float)) or rate["rate"] < 0:
+                raise TraitError(f'ColabGuard.rates[{pattern!r}] must be {{"rate": <hourly number>, "unit": "..."}}, not {rate!r}')
+        return proposal.value
 
     @default("snapshot_dir")
     def _default_snapshot_dir(self):
@@ -109,6 +179,11 @@ class ColabGuard(ExtensionApp):
             disk_paths={"root_dir": self.serverapp.root_dir, "snapshot_dir": self.snapshot_dir},
             interval=self.sample_interval,
             dev_root=self.dev_root,
+            history=History(self.history_seconds, self.sample_interval),
+            meter=CostMeter(self.low_utilization_threshold),
+            usage_log=UsageLog(self.usage_log_path, self.usage_log_interval, self.usage_log_max_bytes)
+            if self.usage_log_interval > 0
+            else None,
         )
         self.sampler.start()
         self.log.info("colab-guard: sampling every %.2fs", self.sample_interval)
@@ -116,12 +191,21 @@ class ColabGuard(ExtensionApp):
             raise TraitError("ColabGuard.warn_percent must not be above ColabGuard.snapshot_percent")
         self.kernels = KernelLauncher(self)
         self.kernels.install()
+        self.sessions = SessionTracker(self)
+        # keeps the sampler's list of kernel processes current, and enforces the countdown if asked
+        self._housekeeping = PeriodicCallback(self._housekeep, 1000 * max(self.sample_interval, 1.0))
+        self._housekeeping.start()
         for report in self.kernels.scan_previous_session():
             self.log.warning(
                 "colab-guard: the previous kernel of %s likely died of the OOM killer at %.0f%% of its memory limit",
                 report["notebook"] or "a session",
                 report["percent"] or 0,
             )
+
+    async def _housekeep(self) -> None:
+        self.sessions.update_pids()
+        if self.enforce:
+            await self.kernels.enforce(await self.sessions.payload())
 
     def kernel_env(self) -> dict[str, str]:
         """The watcher's settings, passed to the kernels this server starts."""
@@ -146,3 +230,6 @@ class ColabGuard(ExtensionApp):
         kernels = getattr(self, "kernels", None)
         if kernels is not None:
             kernels.uninstall()
+        housekeeping = getattr(self, "_housekeeping", None)
+        if housekeeping is not None:
+            housekeeping.stop()

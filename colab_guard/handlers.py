@@ -36,6 +36,31 @@ class ResourcesHandler(ColabGuardHandler):
         self.write_json_bytes(self.extensionapp.sampler.latest_json)
 
 
+class SessionsHandler(ColabGuardHandler):
+    """GET every kernel with its memory and its countdown, the server's countdowns, policy and cost."""
+
+    @web.authenticated
+    @authorized
+    async def get(self):
+        self.finish(json.dumps(await self.extensionapp.sessions.payload()))
+
+
+class HistoryHandler(ColabGuardHandler):
+    """GET the recent samples as parallel arrays (``?seconds=N``, default 600)."""
+
+    @web.authenticated
+    @authorized
+    def get(self):
+        raw = self.get_argument("seconds", "600")
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise web.HTTPError(400, f"seconds must be a number, not {raw!r}") from None
+        if not 0 < seconds <= 86400 or seconds != seconds:
+            raise web.HTTPError(400, f"seconds must be between 0 and 86400, not {raw!r}")
+        self.finish(json.dumps(self.extensionapp.sampler.history.since(seconds)))
+
+
 class SnapshotsHandler(ColabGuardHandler):
     """GET every snapshot, newest first."""
 
@@ -91,6 +116,8 @@ async def run_sync(fn, *args):
 
 ROUTES = [
     (r"/colab-guard/v1/resources", ResourcesHandler),
+    (r"/colab-guard/v1/sessions", SessionsHandler),
+    (r"/colab-guard/v1/history", HistoryHandler),
     (r"/colab-guard/v1/snapshots", SnapshotsHandler),
     (r"/colab-guard/v1/snapshots/([^/]+)/([^/]+)", SnapshotHandler),
     (r"/colab-guard/v1/kernels/([^/]+)/postmortem", PostmortemHandler),

@@ -236,7 +236,26 @@ def load(shell) -> Guard:
     if _guard.greeting:
         shell.events.register("pre_run_cell", _greet_once)
     _guard.watcher.start()
+    _listen_for_snapshot_requests()
     return _guard
+
+
+def _listen_for_snapshot_requests() -> None:
+    """SIGUSR1 from the server (enforcing a time limit) asks for a snapshot before shutdown."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGUSR1"):
+        return
+    if signal.getsignal(signal.SIGUSR1) not in (signal.SIG_DFL, None):
+        return  # the user's own handler wins
+
+    def requested(signum, frame):
+        guard = _guard
+        if guard is not None:
+            threading.Thread(target=guard.watcher.snapshot, args=("requested before shutdown",), daemon=True).start()
+
+    signal.signal(signal.SIGUSR1, requested)
 
 
 def _greet_once(*args):

@@ -18,6 +18,7 @@ from .snapshot import latest_manifest, list_snapshots, pid_alive
 from .watcher import HEARTBEAT, read_heartbeat, read_heartbeat_file
 
 EXTENSION_ARG = "--ext=colab_guard"
+SNAPSHOT_GRACE = 30.0  # seconds a kernel gets to snapshot before colab-guard shuts it down
 
 
 def _is_ipykernel(argv: list[str]) -> bool:
@@ -76,6 +77,10 @@ class KernelLauncher:
         self.kernel_manager = app.serverapp.kernel_manager
         self.postmortems: dict[str, dict] = {}
         self.previous_session: list[dict] = []
+        self.notebooks: dict[str, str | None] = {}  # kernel id -> notebook path
+        self.with_watcher: set[str] = set()
+        self.enforced: dict[str, dict] = {}  # kernel id -> why colab-guard shut it down
+        self._snapshot_asked: dict[str, tuple[float, str | None]] = {}
         self._original = None
 
     # -- launch
@@ -123,7 +128,11 @@ class KernelLauncher:
             kernel = km.get_kernel(kernel_id)
         except KeyError:
             return
-        notebook = (getattr(kernel, "_launch_args", {}) or {}).get("env", {}).get("JPY_SESSION_NAME")
+        launch = getattr(kernel, "_launch_args", {}) or {}
+        notebook = (launch.get("env") or {}).get("JPY_SESSION_NAME")
+        self.notebooks[kernel_id] = notebook
+        if EXTENSION_ARG in launch.get("extra_arguments", []):
+            self.with_watcher.add(kernel_id)
 
         def died():
             self.record(kernel_id, kernel, notebook)
@@ -150,6 +159,36 @@ class KernelLauncher:
             "colab-guard: kernel %s (%s) died: %s (%s)", kernel_id, notebook or "no notebook", report["cause"], report["confidence"]
         )
         return report
+
+    async def enforce(self, sessions: dict) -> None:
+        """Shut down kernels whose idle_timeout or max_lifetime countdown reached zero.
+
+        A kernel with the watcher is first sent SIGUSR1, which makes it snapshot its variables; it
+        is shut down once that snapshot exists, or after SNAPSHOT_GRACE seconds.
+        """
+        now = time.time()
+        for kernel in sessions["kernels"]:
+            kernel_id = kernel["id"]
+            if kernel["seconds_to_cull"] != 0 or kernel["cull_reason"] not in ("idle-timeout", "max-lifetime"):
+                continue
+            notebook = self.notebooks.get(kernel_id)
+            if kernel_id in self.with_watcher and kernel["pid"]:
+                asked = self._snapshot_asked.get(kernel_id)
+                if asked is None:
+                    beat = read_heartbeat(self.app.snapshot_dir, notebook) or {}
+                    self._snapshot_asked[kernel_id] = (now, beat.get("last_snapshot"))
+                    try:
+                        os.kill(kernel["pid"], signal.SIGUSR1)
+                    except OSError:
+                        pass
+                    continue
+                beat = read_heartbeat(self.app.snapshot_dir, notebook) or {}
+                if beat.get("last_snapshot") == asked[1] and now - asked[0] < SNAPSHOT_GRACE:
+                    continue  # still saving
+            self._snapshot_asked.pop(kernel_id, None)
+            self.enforced[kernel_id] = {"reason": kernel["cull_reason"], "at": now, "notebook": notebook}
+            self.app.log.warning("colab-guard: shutting down kernel %s (%s reached)", kernel_id, kernel["cull_reason"])
+            await self.kernel_manager.shutdown_kernel(kernel_id)
 
     def scan_previous_session(self) -> list[dict]:
         """Stale heartbeats near the limit: a container OOM may have taken the previous server too."""

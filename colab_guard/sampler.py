@@ -12,11 +12,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+import psutil
+
 from .environment import detect_environment
+from .history import History
 from .host import CpuReader, disk_usage
 from .memory import MemoryReader
 from .nvml import GpuReader
 from .tpu import detect_tpu
+from .usage_log import UsageLog
+from .utilization import CostMeter
 
 # TPU evidence (device files, variables) does not change while a runtime lives; look rarely.
 TPU_REFRESH_SECONDS = 60.0
@@ -37,8 +42,18 @@ class Sampler:
         env: Mapping[str, str] | None = None,
         dev_root: str = "/dev",
         clock: Callable[[], float] = time.time,
+        history: History | None = None,
+        meter: CostMeter | None = None,
+        usage_log: UsageLog | None = None,
     ):
         self.memory, self.cpu, self.gpus = memory, cpu, gpus
+        self.history = history or History(3600, interval)
+        self.meter = meter or CostMeter()
+        self.usage_log = usage_log
+        # kernel id -> pid, set from the event loop; the sampler measures each kernel's process tree
+        self.kernel_pids: dict[str, int] = {}
+        self.kernel_usage: dict[str, dict] = {}
+        self._last_t: float | None = None
         self.disk_paths = dict(disk_paths)
         self.interval = interval
         self.env, self.dev_root, self.clock = env, dev_root, clock
@@ -85,7 +100,32 @@ class Sampler:
         }
         self.latest, self.latest_json = payload, json.dumps(payload).encode()
         self.samples_taken += 1
+        self._account(payload)
         return payload
+
+    def _account(self, payload: dict) -> None:
+        """Per-sample bookkeeping: history, cost time, kernels' memory, the usage log."""
+        now = payload["timestamp"]
+        memory = payload["host"]["memory"]
+        gpus = [a for a in payload["accelerators"] if a.get("kind") == "gpu"]
+        self.history.add(now, memory.get("working_set"), memory.get("limit"), gpus)
+        if self._last_t is not None:
+            self.meter.add(max(0.0, min(now - self._last_t, 10 * self.interval)), payload["accelerators"])
+        self._last_t = now
+        self.kernel_usage = {kid: _process_tree_usage(pid, gpus) for kid, pid in list(self.kernel_pids.items())}
+        if self.usage_log is not None:
+            record = {
+                "t": round(now, 1),
+                "working_set": memory.get("working_set"),
+                "limit": memory.get("limit"),
+                "cpu_percent": payload["host"]["cpu"].get("percent"),
+                "gpus": [{"name": g["name"], "util": g["utilization_gpu"], "mem": g["memory_used"]} for g in gpus],
+                "kernels": {kid: u["rss"] for kid, u in self.kernel_usage.items()},
+            }
+            try:
+                self.usage_log.maybe_write(now, record)
+            except OSError as exc:
+                log.warning("colab-guard: cannot write the usage log: %s", exc)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -114,6 +154,24 @@ class Sampler:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+
+def _process_tree_usage(pid: int, gpus: list[dict]) -> dict:
+    """RSS of a kernel's whole process tree, and the GPU memory NVML counts for those pids."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return {"rss": None, "gpu_memory": None, "pids": []}
+    rss, pids = 0, set()
+    for proc in procs:
+        try:
+            rss += proc.memory_info().rss
+            pids.add(proc.pid)
+        except psutil.Error:
+            continue
+    gpu_memory = sum(p.get("used_memory") or 0 for g in gpus for p in g.get("processes", []) if p.get("pid") in pids)
+    return {"rss": rss, "gpu_memory": gpu_memory if gpus else None, "pids": sorted(pids)}
 
 
 def _guarded(read: Callable[[], dict]) -> dict:

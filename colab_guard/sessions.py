@@ -1,0 +1,196 @@
+"""The session view: every kernel, its memory, and the countdown to whatever will end it.
+
+The countdown has to predict what will really happen, so it combines every limit that applies and
+says where each came from: jupyter_server's own kernel culler (idle timeout, checked every
+``cull_interval``; busy or connected kernels are spared unless ``cull_busy``/``cull_connected``),
+``ServerApp.shutdown_no_activity_timeout`` (only once no kernel is left, checked every minute), and
+limits enforced outside this server that an admin mirrors in colab-guard's ``idle_timeout`` and
+``max_lifetime`` (the JupyterHub idle culler's ``--timeout``/``--max-age``, Colab's idle and
+lifetime limits).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+
+from jupyter_server.utils import ensure_async
+
+SHUTDOWN_CHECK_SECONDS = 60  # jupyter_server checks shutdown_no_activity_timeout once a minute
+
+
+def _epoch(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.timestamp()
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def next_check_after(deadline: float, next_check: float, interval: float) -> float:
+    """The first periodic check strictly after ``deadline`` (checks at next_check + k * interval)."""
+    if next_check > deadline:
+        return next_check
+    k = math.floor((deadline - next_check) / interval) + 1
+    return next_check + k * interval
+
+
+class SessionTracker:
+    """Builds the sessions payload from the server's kernel and session managers and the sampler."""
+
+    def __init__(self, app):
+        self.app = app
+        self.serverapp = app.serverapp
+        self.km = app.serverapp.kernel_manager
+
+    # -- the effective policy
+    def policy(self) -> dict:
+        km, server, app = self.km, self.serverapp, self.app
+
+        def item(value, source, unit="seconds"):
+            return {"value": value, "source": source, "unit": unit}
+
+        return {
+            "cull_idle_timeout": item(km.cull_idle_timeout or None, "MappingKernelManager.cull_idle_timeout"),
+            "cull_interval": item(km.cull_interval, "MappingKernelManager.cull_interval"),
+            "cull_busy": item(km.cull_busy, "MappingKernelManager.cull_busy", None),
+            "cull_connected": item(km.cull_connected, "MappingKernelManager.cull_connected", None),
+            "shutdown_no_activity_timeout": item(
+                server.shutdown_no_activity_timeout or None, "ServerApp.shutdown_no_activity_timeout"
+            ),
+            "idle_timeout": item(app.idle_timeout or None, "ColabGuard.idle_timeout"),
+            "max_lifetime": item(app.max_lifetime or None, "ColabGuard.max_lifetime"),
+            "enforce": item(app.enforce, "ColabGuard.enforce", None),
+        }
+
+    def _culler_next_check(self, now: float) -> float | None:
+        """Wall-clock time of jupyter_server's next cull check, from its PeriodicCallback."""
+        callback = getattr(self.km, "_culler_callback", None)
+        next_timeout = getattr(callback, "_next_timeout", None)
+        if callback is None or next_timeout is None or not callback.is_running():
+            return None
+        return now + (next_timeout - callback.io_loop.time())
+
+    def _kernel_cull_timeout(self, kernel) -> float:
+        """jupyter_server lets a kernelspec's metadata override cull_idle_timeout."""
+        try:
+            spec = self.km.kernel_spec_manager.get_kernel_spec(kernel.kernel_name)
+            return float(spec.metadata.get("cull_idle_timeout", self.km.cull_idle_timeout))
+        except Exception:  # noqa: BLE001 - no spec: the server-wide value applies
+            return float(self.km.cull_idle_timeout)
+
+    def server_view(self, now: float) -> dict:
+        server, app = self.serverapp, self.app
+        started = _epoch(server.web_app.settings.get("started"))
+        last_activity = _epoch(server.web_app.last_activity())
+        to_shutdown = None
+        timeout = server.shutdown_no_activity_timeout
+        if timeout and len(self.km) == 0 and last_activity is not None:
+            to_shutdown = max(0.0, last_activity + timeout + SHUTDOWN_CHECK_SECONDS / 2 - now)
+        lifetime_end = started + app.max_lifetime if app.max_lifetime and started else None
+        idle_end = last_activity + app.idle_timeout if app.idle_timeout and last_activity else None
+        return {
+            "started": _iso(started),
+            "last_activity": _iso(last_activity),
+            "idle_seconds": None if last_activity is None else round(now - last_activity, 1),
+            "seconds_to_shutdown": None if to_shutdown is None else round(to_shutdown, 1),
+            "idle_disconnect_at": _iso(idle_end),
+            "seconds_to_idle_disconnect": None if idle_end is None else round(max(0.0, idle_end - now), 1),
+            "lifetime_ends_at": _iso(lifetime_end),
+            "seconds_to_lifetime_end": None if lifetime_end is None else round(max(0.0, lifetime_end - now), 1),
+        }
+
+    def kernel_view(self, kernel_id: str, path: str | None, now: float, server: dict) -> dict:
+        km = self.km
+        kernel = km.get_kernel(kernel_id)
+        last = _epoch(getattr(kernel, "last_activity", None))
+        state = getattr(kernel, "execution_state", None)
+        connections = km._kernel_connections.get(kernel_id, 0)
+        process = getattr(getattr(kernel, "provisioner", None), "process", None)
+        usage = self.app.sampler.kernel_usage.get(kernel_id, {})
+
+        candidates = []  # (epoch, reason)
+        timeout = self._kernel_cull_timeout(kernel) if km.cull_idle_timeout else 0
+        if timeout > 0 and last is not None:
+            spared = (state == "busy" and not km.cull_busy) or (connections and not km.cull_connected)
+            if not spared:
+                deadline = last + timeout
+                next_check = self._culler_next_check(now)
+                cull_at = next_check_after(deadline, next_check, km.cull_interval) if next_check else deadline + km.cull_interval
+                candidates.append((cull_at, "idle-culling"))
+        if server["idle_disconnect_at"]:
+            candidates.append((_epoch(server["idle_disconnect_at"]), "idle-timeout"))
+        if server["lifetime_ends_at"]:
+            candidates.append((_epoch(server["lifetime_ends_at"]), "max-lifetime"))
+        cull_at, reason = min(candidates) if candidates else (None, None)
+        return {
+            "id": kernel_id,
+            "name": kernel.kernel_name,
+            "path": path,
+            "execution_state": state,
+            "connections": connections,
+            "last_activity": _iso(last),
+            "idle_seconds": None if last is None else round(now - last, 1),
+            "pid": getattr(process, "pid", None),
+            "rss": usage.get("rss"),
+            "gpu_memory": usage.get("gpu_memory"),
+            "cull_at": _iso(cull_at),
+            "seconds_to_cull": None if cull_at is None else round(max(0.0, cull_at - now), 1),
+            "cull_reason": reason,
+        }
+
+    async def paths(self) -> dict[str, str]:
+        """kernel id -> notebook path, from the session manager."""
+        try:
+            sessions = await ensure_async(self.serverapp.session_manager.list_sessions())
+        except Exception:  # noqa: BLE001 - no session manager state: kernels without paths
+            return {}
+        return {s["kernel"]["id"]: s.get("path") for s in sessions if s.get("kernel")}
+
+    def update_pids(self) -> None:
+        """Tell the sampler which processes are kernels (it measures them off the event loop)."""
+        pids = {}
+        for kernel_id in self.km.list_kernel_ids():
+            process = getattr(getattr(self.km.get_kernel(kernel_id), "provisioner", None), "process", None)
+            if process is not None:
+                pids[kernel_id] = process.pid
+        self.app.sampler.kernel_pids = pids
+
+    async def payload(self) -> dict:
+        now = time.time()
+        self.update_pids()
+        paths = await self.paths()
+        server = self.server_view(now)
+        kernels = []
+        for kernel_id in self.km.list_kernel_ids():
+            try:
+                kernels.append(self.kernel_view(kernel_id, paths.get(kernel_id), now, server))
+            except KeyError:
+                continue  # shut down while we looked
+        sampler = self.app.sampler
+        accelerators = sampler.latest.get("accelerators", [])
+        memory = sampler.latest.get("host", {}).get("memory", {})
+        from .utilization import advice
+
+        return {
+            "now": _iso(now),
+            "server": server,
+            "policy": self.policy(),
+            "kernels": kernels,
+            "cost": sampler.meter.payload(self.app.rates, accelerators),
+            "warnings": advice(
+                sampler.meter,
+                self.app.low_utilization_minutes,
+                sampler.history.working_set_trend(self.app.memory_trend_seconds),
+                memory,
+            ),
+        }
