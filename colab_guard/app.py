@@ -8,7 +8,7 @@ from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, Union, default, validate
 
-from . import handlers
+from . import colab_runtime, handlers, prometheus
 from .history import History
 from .host import CpuReader
 from .kernels import KernelLauncher
@@ -55,6 +55,18 @@ class ColabGuard(ExtensionApp):
         colab_guard.nvml`) to replay instead of the real NVIDIA driver.""",
     ).tag(config=True)
 
+    allow_private_network = Bool(
+        False,
+        help="""Answer Chrome's Private Network Access preflight (a CORS preflight carrying
+        `Access-Control-Request-Private-Network: true`) with `Access-Control-Allow-Private-Network: true`,
+        so that a public site may call this server on localhost or a private address. Granted only to
+        the origin named by ServerApp.allow_origin (or matched by ServerApp.allow_origin_pat), never
+        for allow_origin = '*'; every request still needs the server's token. jupyter_server does not
+        send this header, and Chrome refuses such requests without it. `colab-guard local-runtime`
+        sets it, with allow_origin = 'https://colab.research.google.com', for Colab's "Connect to a
+        local runtime".""",
+    ).tag(config=True)
+
     kernel_watcher = Bool(
         True,
         help="""Load colab-guard's memory watcher (`--ext=colab_guard`) into the IPython kernels this
@@ -64,6 +76,14 @@ class ColabGuard(ExtensionApp):
     warn_percent = Float(75.0, help="Warn the user when the working set passes this percent of the limit.").tag(config=True)
     snapshot_percent = Float(
         85.0, help="Snapshot the kernel's variables when the working set passes this percent of the limit."
+    ).tag(config=True)
+    critical_percent = Float(
+        95.0,
+        help="""Past this percent of the limit (and once the snapshot was taken or attempted) the watcher
+        stops the running cell with a MemoryLimitInterrupt, so the kernel and its variables survive.""",
+    ).tag(config=True)
+    interrupt_cells = Bool(
+        True, help="Let the watcher stop a runaway cell at critical_percent (a cell can opt out with %%guard off)."
     ).tag(config=True)
     keep_snapshots = Int(3, help="Snapshots kept per notebook; older ones are deleted.").tag(config=True)
 
@@ -144,7 +164,7 @@ class ColabGuard(ExtensionApp):
             raise TraitError(f"ColabGuard.sample_interval must be between 0.05 and 3600 s, not {proposal.value}")
         return proposal.value
 
-    @validate("warn_percent", "snapshot_percent")
+    @validate("warn_percent", "snapshot_percent", "critical_percent")
     def _check_percent(self, proposal):
         if not 0 < proposal.value <= 100:
             raise TraitError(f"ColabGuard.{proposal.trait.name} must be a percent in (0, 100], not {proposal.value}")
@@ -187,8 +207,8 @@ class ColabGuard(ExtensionApp):
         )
         self.sampler.start()
         self.log.info("colab-guard: sampling every %.2fs", self.sample_interval)
-        if self.warn_percent > self.snapshot_percent:
-            raise TraitError("ColabGuard.warn_percent must not be above ColabGuard.snapshot_percent")
+        if not self.warn_percent <= self.snapshot_percent <= self.critical_percent:
+            raise TraitError("ColabGuard needs warn_percent <= snapshot_percent <= critical_percent")
         self.kernels = KernelLauncher(self)
         self.kernels.install()
         self.sessions = SessionTracker(self)
@@ -201,6 +221,8 @@ class ColabGuard(ExtensionApp):
                 report["notebook"] or "a session",
                 report["percent"] or 0,
             )
+        colab_runtime.install(self)
+        prometheus.register(self)
 
     async def _housekeep(self) -> None:
         self.sessions.update_pids()
@@ -214,13 +236,15 @@ class ColabGuard(ExtensionApp):
             "COLAB_GUARD_WARN_PERCENT": str(self.warn_percent),
             "COLAB_GUARD_SNAPSHOT_PERCENT": str(self.snapshot_percent),
             "COLAB_GUARD_KEEP": str(self.keep_snapshots),
+            "COLAB_GUARD_CRITICAL_PERCENT": str(self.critical_percent),
+            "COLAB_GUARD_INTERRUPT": "1" if self.interrupt_cells else "0",
         }
         if self.memory_limit:
             env["COLAB_GUARD_MEMORY_LIMIT"] = str(self.memory_limit)
         return env
 
     def initialize_handlers(self):
-        self.handlers.extend(handlers.ROUTES)
+        self.handlers.extend(handlers.ROUTES + colab_runtime.ROUTES)
 
     async def stop_extension(self):
         """Stop the sampler with the server."""

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import html
 import shlex
+import sys
+import threading
 import time
+import traceback
+import types
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from .interrupt import MemoryLimitInterrupt, interrupt_thread
 
 from .memory import MemoryReader, human_bytes
 from .paths import default_snapshot_dir
-from .snapshot import SnapshotError, list_snapshots, pid_alive, restore_snapshot
+from .snapshot import SnapshotError, list_snapshots, nbytes_of, pid_alive, restore_snapshot, user_variables
 from .watcher import Watcher, WatcherSettings, read_heartbeat
 
 GiB = 1 << 30
@@ -24,7 +30,9 @@ _guard: Guard | None = None
 USAGE = """%guard status                      memory headroom, accelerator and the latest snapshot
 %guard snapshot                    save your variables now
 %guard list                        the snapshots of this notebook
-%guard restore [SNAPSHOT] [NAMES]  load a snapshot's variables (all, or NAMES) [--mmap: lazy, for large arrays]"""
+%guard restore [SNAPSHOT] [NAMES]  load a snapshot's variables (all, or NAMES) [--mmap: lazy, for large arrays]
+%guard top                         the largest variables, to know what to del
+%%guard off                        (first line of a cell) run the cell without colab-guard stopping it"""
 
 
 class Guard:
@@ -42,7 +50,60 @@ class Guard:
             hidden=getattr(shell, "user_ns_hidden", None),
             notify=self._notify,
             reader=MemoryReader(config_limit=self.settings.memory_limit),
+            interrupt=self._interrupt_cell,
         )
+        self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
+        self.suppressed = False  # inside %%guard off
+
+    # -- stopping a runaway cell
+    def _interrupt_cell(self, reading) -> bool:
+        """Called by the watcher past the critical level: stop the running cell, if there is one."""
+        thread = self.executing
+        if thread is None or self.suppressed:
+            return False
+        return interrupt_thread(thread, self.stop_message(reading))
+
+    def stop_message(self, reading) -> str:
+        snap = self.watcher.last_snapshot
+        when = f"a snapshot from {time.strftime('%H:%M', time.localtime(snap.manifest['created_ts']))} exists (`%guard restore`)" if snap else "no snapshot could be taken"
+        top = ", ".join(f"{name} ({human_bytes(size)})" for name, size in self.largest()[:5])
+        return (
+            f"memory at {reading.working_set / GiB:.2f} of {reading.limit / GiB:.2f} GiB "
+            f"({reading.percent:.0f}%): colab-guard stopped this cell before the out-of-memory killer "
+            f"could end the kernel; your variables are intact and {when}. Largest variables: {top or 'none'}. "
+            "Free memory with `del NAME`, or run the cell under `%%guard off` to take the risk."
+        )
+
+    def largest(self) -> list[tuple[str, int]]:
+        sizes = []
+        for name, value in list(user_variables(self.shell.user_ns, getattr(self.shell, "user_ns_hidden", None)).items()):
+            if isinstance(value, (types.ModuleType, types.FunctionType, type)):
+                continue  # code, not data: nothing to del
+            size = nbytes_of(value)
+            if size:
+                sizes.append((name, size))
+        return sorted(sizes, key=lambda item: -item[1])
+
+    def _pre_run(self, *args):
+        # ipykernel may run cells off the main thread: interrupt the one that runs this cell
+        self.executing = threading.get_ident()
+
+    def _post_run(self, *args):
+        self.executing = None
+
+    def _show_interrupt(self, shell, etype, value, tb, tb_offset=None):
+        """One clear message instead of a traceback through the user's loop.
+
+        The traceback's frames hold the stopped cell's temporaries (the runaway list), and IPython
+        keeps the last traceback for %debug: clear them, or the memory is never given back.
+        """
+        traceback.clear_frames(tb)
+        value.__traceback__ = None
+        sys.last_traceback = None
+        if hasattr(sys, "last_exc"):
+            sys.last_exc = None
+        self._notify("error", str(value))
+        return None
 
     def _notify(self, level: str, message: str) -> None:
         """Show a message in the notebook; from the watcher thread it lands in the running cell."""
@@ -195,6 +256,10 @@ class GuardMagics(Magics):
                     f"{result.seconds:.2f}s){skipped}"
                 )
                 return None
+            if command == "top":
+                for name, size in guard.largest()[:20]:
+                    print(f"{human_bytes(size):>10}  {name}")
+                return None
             if command == "list":
                 snaps = guard.snapshots()
                 if not snaps:
@@ -218,6 +283,18 @@ class GuardMagics(Magics):
             raise UsageError(f"colab-guard: {exc}") from None
         raise UsageError(f"unknown colab-guard command {command!r}\n{USAGE}")
 
+    @cell_magic("guard")
+    def guard_cell(self, line: str, cell: str):
+        """%%guard off: run this cell without colab-guard stopping it near the memory limit."""
+        if line.strip() != "off":
+            raise UsageError("%%guard takes one option: %%guard off")
+        guard = _guard
+        guard.suppressed = True
+        try:
+            self.shell.ex(cell)
+        finally:
+            guard.suppressed = False
+
 
 def load(shell) -> Guard:
     """Start colab-guard in this kernel (idempotent)."""
@@ -230,6 +307,9 @@ def load(shell) -> Guard:
         raise UsageError(f"colab-guard: {exc}") from None
     _guard = Guard(shell, settings)
     shell.register_magics(GuardMagics)
+    shell.events.register("pre_run_cell", _guard._pre_run)
+    shell.events.register("post_run_cell", _guard._post_run)
+    shell.set_custom_exc((MemoryLimitInterrupt,), _guard._show_interrupt)
     # Read before this kernel's own watcher replaces the heartbeat; shown in the first cell run,
     # since output sent while the kernel starts reaches no notebook.
     _guard.greeting = _guard.previous_death()
@@ -269,6 +349,9 @@ def unload(shell) -> None:
     global _guard
     if _guard is not None:
         _guard.watcher.stop(clean=True)
+        shell.events.unregister("pre_run_cell", _guard._pre_run)
+        shell.events.unregister("post_run_cell", _guard._post_run)
+        shell.set_custom_exc((), None)
         _guard = None
 
 

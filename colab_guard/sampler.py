@@ -25,6 +25,8 @@ from .utilization import CostMeter
 
 # TPU evidence (device files, variables) does not change while a runtime lives; look rarely.
 TPU_REFRESH_SECONDS = 60.0
+# Kernels' process trees are measured this often: enough for a panel, cheap with 50 kernels.
+KERNEL_SAMPLE_SECONDS = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ class Sampler:
         self.kernel_pids: dict[str, int] = {}
         self.kernel_usage: dict[str, dict] = {}
         self._last_t: float | None = None
+        self._kernels_at = float("-inf")
         self.disk_paths = dict(disk_paths)
         self.interval = interval
         self.env, self.dev_root, self.clock = env, dev_root, clock
@@ -112,7 +115,9 @@ class Sampler:
         if self._last_t is not None:
             self.meter.add(max(0.0, min(now - self._last_t, 10 * self.interval)), payload["accelerators"])
         self._last_t = now
-        self.kernel_usage = {kid: _process_tree_usage(pid, gpus) for kid, pid in list(self.kernel_pids.items())}
+        if now - self._kernels_at >= KERNEL_SAMPLE_SECONDS or set(self.kernel_pids) != set(self.kernel_usage):
+            self.kernel_usage = kernel_tree_usage(dict(self.kernel_pids), gpus)
+            self._kernels_at = now
         if self.usage_log is not None:
             record = {
                 "t": round(now, 1),
@@ -156,22 +161,41 @@ class Sampler:
         return self._thread is not None and self._thread.is_alive()
 
 
-def _process_tree_usage(pid: int, gpus: list[dict]) -> dict:
-    """RSS of a kernel's whole process tree, and the GPU memory NVML counts for those pids."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return {"rss": None, "gpu_memory": None, "pids": []}
-    rss, pids = 0, set()
-    for proc in procs:
-        try:
-            rss += proc.memory_info().rss
-            pids.add(proc.pid)
-        except psutil.Error:
-            continue
-    gpu_memory = sum(p.get("used_memory") or 0 for g in gpus for p in g.get("processes", []) if p.get("pid") in pids)
-    return {"rss": rss, "gpu_memory": gpu_memory if gpus else None, "pids": sorted(pids)}
+def kernel_tree_usage(kernel_pids: dict[str, int], gpus: list[dict]) -> dict[str, dict]:
+    """RSS of each kernel's whole process tree, and the GPU memory NVML counts for those pids.
+
+    One pass over the process table serves every kernel (psutil's children() would scan it once
+    per kernel: with 50 kernels that alone cost several percent of a core).
+    """
+    if not kernel_pids:
+        return {}
+    children: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        children.setdefault(proc.info["ppid"], []).append(proc.pid)
+    gpu_by_pid: dict[int, int] = {}
+    for g in gpus:
+        for p in g.get("processes", []):
+            gpu_by_pid[p["pid"]] = gpu_by_pid.get(p["pid"], 0) + (p.get("used_memory") or 0)
+    out = {}
+    for kernel_id, root in kernel_pids.items():
+        tree, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo.extend(children.get(pid, []))
+        rss, alive = 0, []
+        for pid in tree:
+            try:
+                rss += psutil.Process(pid).memory_info().rss
+                alive.append(pid)
+            except psutil.Error:
+                continue
+        out[kernel_id] = {
+            "rss": rss if alive else None,
+            "gpu_memory": sum(gpu_by_pid.get(pid, 0) for pid in alive) if gpus else None,
+            "pids": sorted(alive),
+        }
+    return out
 
 
 def _guarded(read: Callable[[], dict]) -> dict:

@@ -274,7 +274,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
                 written += group["stream_size"] + group["data_size"]
             groups[gid] = group
             for name in names:
-                var_info[name] = {"group": gid, "type": _describe(variables[name]), "nbytes": _nbytes(variables[name])}
+                var_info[name] = {"group": gid, "type": _describe(variables[name]), "nbytes": nbytes_of(variables[name])}
 
         manifest = {
             "format": FORMAT,
@@ -371,7 +371,14 @@ def _remove_group_files(tmp: str, gid: str) -> None:
             pass
 
 
-def _nbytes(value) -> int | None:
+def nbytes_of(value, depth: int = 1) -> int | None:
+    """Memory a variable holds: arrays and tensors by their data, containers with what they hold."""
+    if depth > 0 and isinstance(value, (list, tuple, set, dict)) and len(value) <= 100_000:
+        items = value.values() if isinstance(value, dict) else value
+        return sys.getsizeof(value) + sum(nbytes_of(item, depth - 1) or 0 for item in items)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.element_size() * value.nelement()
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, (int, np.integer)):
         return int(nbytes)

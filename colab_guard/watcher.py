@@ -21,6 +21,10 @@ from .snapshot import SnapshotError, snapshot_root, take_snapshot
 from .snapshot_io import write_json_atomic
 
 HEARTBEAT = "heartbeat.json"
+# The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get
+# from "far from the limit" to the OOM killer between two readings. Far from a large limit the
+# watcher still reads once a second; close to a small one, up to every 10 ms.
+ASSUMED_GROWTH = 2e9
 
 
 def _env_float(env, name, default):
@@ -36,8 +40,11 @@ class WatcherSettings:
 
     warn_percent: float = 75.0
     snapshot_percent: float = 85.0
+    critical_percent: float = 95.0
+    interrupt: bool = True  # stop the running cell past critical_percent
     interval: float = 1.0
-    fast_interval: float = 0.1
+    fast_interval: float = 0.1  # past the warning level
+    critical_interval: float = 0.01  # past the snapshot level: memory can run out within 100 ms
     heartbeat_interval: float = 2.0
     keep: int = 3
     memory_limit: int | None = None
@@ -52,6 +59,8 @@ class WatcherSettings:
         settings = cls(
             warn_percent=_env_float(env, "COLAB_GUARD_WARN_PERCENT", cls.warn_percent),
             snapshot_percent=_env_float(env, "COLAB_GUARD_SNAPSHOT_PERCENT", cls.snapshot_percent),
+            critical_percent=_env_float(env, "COLAB_GUARD_CRITICAL_PERCENT", cls.critical_percent),
+            interrupt=env.get("COLAB_GUARD_INTERRUPT", "1").lower() not in ("0", "false", "no", "off"),
             interval=_env_float(env, "COLAB_GUARD_INTERVAL", cls.interval),
             keep=int(_env_float(env, "COLAB_GUARD_KEEP", cls.keep)),
             memory_limit=parse_size(limit) if limit else None,
@@ -62,9 +71,10 @@ class WatcherSettings:
         return settings
 
     def validate(self) -> None:
-        if not 0 < self.warn_percent <= self.snapshot_percent <= 100:
+        if not 0 < self.warn_percent <= self.snapshot_percent <= self.critical_percent <= 100:
             raise ValueError(
-                f"colab-guard thresholds must satisfy 0 < warn ({self.warn_percent}) <= snapshot ({self.snapshot_percent}) <= 100"
+                f"colab-guard thresholds must satisfy 0 < warn ({self.warn_percent}) <= snapshot "
+                f"({self.snapshot_percent}) <= critical ({self.critical_percent}) <= 100"
             )
         if self.interval <= 0 or self.fast_interval <= 0:
             raise ValueError("colab-guard sampling intervals must be positive")
@@ -81,6 +91,7 @@ class Watcher:
         hidden: dict | None = None,
         notify: Callable[[str, str], None] = lambda level, message: None,
         reader: MemoryReader | None = None,
+        interrupt: Callable[[object], bool] | None = None,
     ):
         self.namespace, self.hidden = namespace, hidden
         self.settings = settings
@@ -94,6 +105,12 @@ class Watcher:
         self.snapshot_names: frozenset = frozenset()
         self.last_snapshot = None  # SnapshotResult
         self.last_error: str | None = None
+        # stops the running cell; returns whether it did (no cell running, or turned off: False)
+        self.interrupt = interrupt
+        self.interrupted = False  # one interruption per episode above the snapshot level
+        self.interruptions: list[dict] = []
+        self._snapshotting: threading.Thread | None = None
+        self._beat_lock = threading.Lock()  # the watcher and snapshot threads both write heartbeats
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._heartbeat_at = 0.0
@@ -126,8 +143,18 @@ class Watcher:
                 self.check()
             except Exception as exc:  # noqa: BLE001 - the watcher must outlive any one bad reading
                 self.last_error = f"{type(exc).__name__}: {exc}"
-            busy = self.last is not None and self.last.percent >= self.settings.warn_percent
-            self._stop.wait(self.settings.fast_interval if busy else self.settings.interval)
+            self._stop.wait(self._interval())
+
+    def _interval(self) -> float:
+        """Sample often enough that memory filling at ASSUMED_GROWTH is seen before the critical level."""
+        s, reading = self.settings, self.last
+        if reading is None:
+            return s.interval
+        if reading.percent >= s.snapshot_percent:
+            return s.critical_interval
+        base = s.fast_interval if reading.percent >= s.warn_percent else s.interval
+        to_critical = reading.limit * s.critical_percent / 100 - reading.working_set
+        return max(s.critical_interval, min(base, to_critical / ASSUMED_GROWTH / 2))
 
     # -- one step
     def check(self) -> None:
@@ -143,12 +170,34 @@ class Watcher:
         elif not self.warned:
             self.warned = True
             self.notify("warning", self._memory_line(reading, "Memory is high"))
-        if percent >= s.snapshot_percent and self._snapshot_due(percent):
-            self.snapshot(reason=f"memory at {percent:.0f}% of the limit")
+        if percent >= s.snapshot_percent and self._snapshot_due(percent) and not self.snapshot_running:
+            # on its own thread, so that sampling (and the critical check) goes on meanwhile
+            self.snapshot_at_percent = percent
+            self._snapshotting = threading.Thread(
+                target=self.snapshot, args=(f"memory at {percent:.0f}% of the limit",), name="colab-guard-snapshot", daemon=True
+            )
+            self._snapshotting.start()
+        if percent < s.snapshot_percent:
+            self.interrupted = False
+        elif percent >= s.critical_percent and s.interrupt and not self.interrupted and self.interrupt is not None:
+            # the snapshot of this episode has been taken or at least started
+            self.interrupted = self.interrupt(reading)
+            if self.interrupted:
+                self.interruptions.append({"time": time.time(), "percent": percent})
         now = time.monotonic()
-        if now - self._heartbeat_at >= s.heartbeat_interval or percent >= s.warn_percent:
+        busy_beat = percent >= s.warn_percent and now - self._heartbeat_at >= s.fast_interval
+        if now - self._heartbeat_at >= s.heartbeat_interval or busy_beat:
             self._write_heartbeat()
             self._heartbeat_at = now
+
+    @property
+    def snapshot_running(self) -> bool:
+        return self._snapshotting is not None and self._snapshotting.is_alive()
+
+    def wait_snapshot(self, timeout: float | None = None) -> None:
+        """Wait for a snapshot the watcher started in the background."""
+        if self._snapshotting is not None:
+            self._snapshotting.join(timeout)
 
     def _snapshot_due(self, percent: float) -> bool:
         """Once per episode, again only if memory climbed further and the variables changed."""
@@ -180,6 +229,7 @@ class Watcher:
             self.notify("error", f"colab-guard could not snapshot your variables: {exc}")
             return None
         self.last_snapshot = result
+        self._write_heartbeat()  # the server waits for this when it asked for the snapshot
         if reason != "manual":
             self.notify(
                 "warning",
@@ -215,7 +265,8 @@ class Watcher:
         }
         try:
             os.makedirs(os.path.dirname(self.heartbeat_path), mode=0o700, exist_ok=True)
-            write_json_atomic(self.heartbeat_path, payload, durable=False)
+            with self._beat_lock:
+                write_json_atomic(self.heartbeat_path, payload, durable=False)
         except OSError as exc:
             self.last_error = f"heartbeat: {exc}"
 

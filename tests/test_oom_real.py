@@ -9,9 +9,18 @@ import json
 
 import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
-from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
 
 MiB = 1 << 20
+
+
+@pytest.fixture
+def jp_server_config(kernel_server_config):
+    jp_server_config = kernel_server_config
+    # the watcher would otherwise stop the runaway cell before the kill (test_interrupt_real.py)
+    jp_server_config["ColabGuard"]["interrupt_cells"] = False
+    return jp_server_config
 
 SETUP = """
 import numpy as np, pandas as pd, hashlib, time

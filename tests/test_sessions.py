@@ -25,9 +25,13 @@ async def test_kernels_with_their_notebook_process_and_memory(jp_fetch, jp_serve
     kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "work/train.ipynb")
     try:
         await kernel.run("import numpy as np; block = np.ones(50_000_000)")  # 400 MB in the kernel
-        await asyncio.sleep(1.0)  # the sampler measures kernel processes off the event loop
-        body = await sessions(jp_fetch)
-        (k,) = body["kernels"]
+        # the sampler measures kernel process trees off the event loop, every few seconds
+        for _ in range(40):
+            body = await sessions(jp_fetch)
+            (k,) = body["kernels"]
+            if (k["rss"] or 0) > 400_000_000:
+                break
+            await asyncio.sleep(0.25)
         pid = jp_serverapp.kernel_manager.get_kernel(kernel.id).provisioner.process.pid
         assert k["id"] == kernel.id and k["name"] == "python3" and k["path"] == "work/train.ipynb"
         assert k["pid"] == pid and k["execution_state"] in ("idle", "busy")

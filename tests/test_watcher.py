@@ -36,6 +36,12 @@ class Container:
         return MemoryReader(f"{self.root}/sys", f"{self.root}/proc", env={})
 
 
+def step(watcher):
+    """One reading, and the snapshot it may have started on its own thread."""
+    watcher.check()
+    watcher.wait_snapshot()
+
+
 def make_watcher(tmp_path, namespace):
     box = Container(tmp_path)
     messages = []
@@ -53,17 +59,17 @@ def test_warns_once_per_episode_then_snapshots_at_the_snapshot_level(tmp_path):
     ns = {"data": list(range(1000))}
     box, watcher, messages = make_watcher(tmp_path, ns)
     box.use(50)
-    watcher.check()
+    step(watcher)
     assert messages == [] and list_snapshots(watcher.snapshot_dir) == []
     # crossing 75 %: one warning, with the figures and the source of the limit
     box.use(78)
-    watcher.check()
-    watcher.check()
+    step(watcher)
+    step(watcher)
     assert len(messages) == 1 and messages[0][0] == "warning"
     assert "3.1 of 4.0 GiB (78%, limit from cgroup-v2)" in messages[0][1]
     # crossing 85 %: a snapshot, and the user is told
     box.use(86)
-    watcher.check()
+    step(watcher)
     (snap,) = list_snapshots(watcher.snapshot_dir, "w.ipynb")
     assert snap["reason"] == "memory at 86% of the limit" and snap["memory"]["limit"] == 4 * GiB
     assert "saved 1 variables" in messages[-1][1] and "%guard restore" in messages[-1][1]
@@ -73,7 +79,7 @@ def test_snapshots_again_only_when_memory_climbs_and_the_namespace_changed(tmp_p
     ns = {"a": 1}
     box, watcher, _ = make_watcher(tmp_path, ns)
     box.use(86)
-    watcher.check()
+    step(watcher)
     box.use(93)
     watcher.check()  # higher, but nothing new to save
     assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 1
@@ -82,20 +88,20 @@ def test_snapshots_again_only_when_memory_climbs_and_the_namespace_changed(tmp_p
     watcher.check()  # changed, but not higher than the last snapshot by 5 points
     assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 1
     box.use(92)
-    watcher.check()
+    step(watcher)
     assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 2
     # below the warning level the episode ends: the next crossing snapshots again at once
     box.use(40)
-    watcher.check()
+    step(watcher)
     box.use(86)
-    watcher.check()
+    step(watcher)
     assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 3
 
 
 def test_heartbeat_has_what_a_post_mortem_needs(tmp_path):
     box, watcher, _ = make_watcher(tmp_path, {})
     box.use(90)
-    watcher.check()
+    step(watcher)
     beat = read_heartbeat(watcher.snapshot_dir, "w.ipynb")
     assert beat["pid"] == os.getpid() and beat["clean_exit"] is False
     assert beat["limit"] == 4 * GiB and beat["percent"] == 90.0

@@ -1,0 +1,64 @@
+"""Stop the runaway cell, not the kernel: real cells growing memory in a real 768 MiB cgroup."""
+
+import asyncio
+import json
+
+import pytest
+from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
+from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+
+SETUP = """
+import numpy as np, time
+before = np.arange(1_000_000)
+keep = {"a": [1, 2, 3]}
+
+def grow(rate, limit, prefill=0.7, chunk_mib=20):
+    # a runaway cell: fills to `prefill` of the limit quickly, then grows at `rate` bytes/s
+    chunks, n = [], (chunk_mib << 20) // 8
+    while len(chunks) * (chunk_mib << 20) < prefill * limit:
+        chunks.append(np.ones(n))
+    pause = (chunk_mib << 20) / rate
+    while True:
+        chunks.append(np.ones(n))
+        time.sleep(pause)
+"""
+
+RATES = [50e6, 200e6, 500e6, 1e9]  # bytes per second
+RUNS_PER_RATE = 5
+
+
+@pytest.mark.cgroup
+async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serverapp, memory_cgroup):  # noqa: F811
+    limit = 768 << 20
+    group = memory_cgroup(limit)
+    kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "runaway.ipynb")
+    manager = jp_serverapp.kernel_manager.get_kernel(kernel.id)
+    pid = manager.provisioner.process.pid
+    group.write("cgroup.procs", str(pid))
+    await asyncio.sleep(1.5)
+    try:
+        assert (await kernel.run(SETUP))["error"] is None
+        stopped, outcomes = 0, []
+        for rate in RATES:
+            for _ in range(RUNS_PER_RATE):
+                # When a cell grows memory toward the limit
+                out = await kernel.run(f"grow({rate}, {limit})", timeout=60)
+                alive = await manager.is_alive() and manager.provisioner.process.pid == pid
+                texts = [d.get("text/plain", "") for d in out["data"]]
+                message = next((t for t in texts if "colab-guard stopped this cell" in t), None)
+                outcomes.append((rate, alive, bool(message)))
+                assert alive, f"the kernel was killed at {rate / 1e6:.0f} MB/s: {outcomes}"
+                if message:
+                    stopped += 1
+                    assert "of 0.75 GiB" in message and "Largest variables: before" in message
+                # Then the variables defined before are intact and usable
+                check = await kernel.run("print(int(before.sum()), keep)")
+                assert check["text"] == "499999500000 {'a': [1, 2, 3]}\n", check
+        assert stopped >= 19, outcomes
+        # the memory of the stopped cells was freed: the kernel is back under the warning level
+        status = json.loads((await kernel.run("import colab_guard.kernel as k, json; print(json.dumps(k.get_guard().status()['memory']))"))["text"])
+        assert status["percent"] < 75
+        # and %guard top lists what holds memory
+        assert "before" in (await kernel.run("%guard top"))["text"]
+    finally:
+        kernel.stop()
