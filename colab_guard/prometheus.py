@@ -1,0 +1,195 @@
+"""colab-guard's gauges on jupyter_server's ``/metrics`` (prometheus_client's default registry).
+
+One collector is registered once per process and reads the server that registered last (a
+process runs one Jupyter server; tests start many in turn). Every value comes from what the
+server already has: the sampler's latest sample, the post-mortems, the sessions tracker; only the
+snapshot count reads the disk, at most once per ``SNAPSHOT_CACHE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+
+from prometheus_client import REGISTRY
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from .snapshot import list_snapshots
+
+SNAPSHOT_CACHE_SECONDS = 10.0
+GPU_LABELS = ["gpu", "name"]
+KERNEL_LABELS = ["kernel_id", "kernel_name", "path"]
+
+log = logging.getLogger(__name__)
+
+
+def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
+    """Every metric colab-guard exposes, without samples."""
+    return {
+        "working_set": GaugeMetricFamily(
+            "colab_guard_memory_working_set_bytes",
+            "Working set of the server's container (usage minus inactive file cache): what the OOM killer counts.",
+        ),
+        "limit": GaugeMetricFamily(
+            "colab_guard_memory_limit_bytes",
+            "The memory limit that really applies (smallest of config, cgroup, MEM_LIMIT, host RAM), by its source.",
+            labels=["source"],
+        ),
+        "headroom": GaugeMetricFamily(
+            "colab_guard_memory_headroom_bytes", "Memory limit minus working set."
+        ),
+        "gpu_util": GaugeMetricFamily(
+            "colab_guard_gpu_utilization_percent",
+            "Percent of the last sample period during which a kernel ran on the GPU (NVML).",
+            labels=GPU_LABELS,
+        ),
+        "gpu_used": GaugeMetricFamily(
+            "colab_guard_gpu_memory_used_bytes", "GPU memory in use (NVML).", labels=GPU_LABELS
+        ),
+        "gpu_total": GaugeMetricFamily(
+            "colab_guard_gpu_memory_total_bytes", "GPU memory in all (NVML).", labels=GPU_LABELS
+        ),
+        "snapshots": GaugeMetricFamily(
+            "colab_guard_snapshots", "Complete variable snapshots in the snapshot dir, every notebook."
+        ),
+        "oom": GaugeMetricFamily(
+            "colab_guard_kernel_oom_kills",
+            "Kernels of this server whose last death the post-mortem attributes to the OOM killer.",
+        ),
+        "cgroup_oom": CounterMetricFamily(
+            "colab_guard_cgroup_oom_kills",
+            "OOM kills the server's memory cgroup has counted (memory.events / memory.oom_control).",
+        ),
+        "to_cull": GaugeMetricFamily(
+            "colab_guard_kernel_seconds_to_cull",
+            "Seconds until the kernel is culled or the runtime ends (the earliest policy that applies).",
+            labels=KERNEL_LABELS,
+        ),
+    }
+
+
+class ColabGuardCollector(Collector):
+    """Reads the latest-registered colab-guard server at every scrape."""
+
+    def __init__(self, clock=time.monotonic):
+        self._app = lambda: None
+        self._clock = clock
+        self._snapshots: tuple[str, float, int] | None = None  # (snapshot dir, when, count)
+
+    def bind(self, app) -> None:
+        self._app = weakref.ref(app)
+        self._snapshots = None
+
+    def describe(self):
+        return list(_families().values())
+
+    def collect(self):
+        app = self._app()
+        if app is None or getattr(app, "sampler", None) is None:
+            return []
+        families = _families()
+        sample = app.sampler.latest
+        memory = sample.get("host", {}).get("memory", {})
+        if not memory.get("error") and memory.get("limit") is not None:
+            families["working_set"].add_metric([], memory["working_set"])
+            families["limit"].add_metric([memory.get("limit_source") or ""], memory["limit"])
+            families["headroom"].add_metric([], memory["headroom"])
+            oom_kills = (memory.get("cgroup") or {}).get("oom_kills")
+            if oom_kills is not None:
+                families["cgroup_oom"].add_metric([], oom_kills)
+        for gpu in sample.get("accelerators", []):
+            if gpu.get("kind") != "gpu":
+                continue
+            labels = [str(gpu.get("index")), gpu.get("name") or ""]
+            if gpu.get("utilization_gpu") is not None:
+                families["gpu_util"].add_metric(labels, gpu["utilization_gpu"])
+            if gpu.get("memory_used") is not None:
+                families["gpu_used"].add_metric(labels, gpu["memory_used"])
+            if gpu.get("memory_total") is not None:
+                families["gpu_total"].add_metric(labels, gpu["memory_total"])
+        count = self._snapshot_count(app.snapshot_dir)
+        if count is not None:
+            families["snapshots"].add_metric([], count)
+        kernels = getattr(app, "kernels", None)
+        if kernels is not None:
+            families["oom"].add_metric([], sum(1 for r in kernels.postmortems.values() if r.get("cause") == "oom-killer"))
+        for kernel in _kernel_countdowns(app):
+            if kernel.get("seconds_to_cull") is not None:
+                labels = [kernel["id"], kernel.get("name") or "", kernel.get("path") or ""]
+                families["to_cull"].add_metric(labels, kernel["seconds_to_cull"])
+        return list(families.values())
+
+    def _snapshot_count(self, snapshot_dir: str) -> int | None:
+        """Snapshots on disk, listed at most once per SNAPSHOT_CACHE_SECONDS (scrapes may come often)."""
+        now = self._clock()
+        cached = self._snapshots
+        if cached is not None and cached[0] == snapshot_dir and now - cached[1] < SNAPSHOT_CACHE_SECONDS:
+            return cached[2]
+        try:
+            count = len(list_snapshots(snapshot_dir))
+        except OSError as exc:
+            log.warning("colab-guard: cannot list the snapshots in %s: %s", snapshot_dir, exc)
+            return None
+        self._snapshots = (snapshot_dir, now, count)
+        return count
+
+
+def _kernel_countdowns(app) -> list[dict]:
+    """Each kernel's countdown from the sessions tracker, where there is one.
+
+    ``SessionTracker.payload()`` is a coroutine and a scrape is synchronous, so this takes the same
+    per-kernel view from its synchronous parts; the notebook paths come from the session table.
+    """
+    sessions = getattr(app, "sessions", None)
+    if sessions is None:
+        return []
+    now = time.time()
+    try:
+        server = sessions.server_view(now)
+        paths = _session_paths(app.serverapp)
+        out = []
+        for kernel_id in app.serverapp.kernel_manager.list_kernel_ids():
+            try:
+                out.append(sessions.kernel_view(kernel_id, paths.get(kernel_id), now, server))
+            except KeyError:
+                continue  # shut down while we looked
+        return out
+    except Exception:  # noqa: BLE001 - a scrape must still return every other metric
+        log.exception("colab-guard: cannot read the kernels' countdowns for /metrics")
+        return []
+
+
+def _session_paths(serverapp) -> dict[str, str]:
+    """kernel id -> notebook path, read from the session manager's table with a cursor of our own."""
+    manager = getattr(serverapp, "session_manager", None)
+    connection = getattr(manager, "connection", None)
+    if connection is None:
+        return {}
+    cursor = connection.cursor()
+    try:
+        cursor.execute("SELECT kernel_id, path FROM session")
+        return {kernel_id: path for kernel_id, path in cursor.fetchall() if kernel_id}
+    except Exception:  # noqa: BLE001 - the table exists once the manager's cursor was first used
+        return {}
+    finally:
+        cursor.close()
+
+
+_lock = threading.Lock()
+_collector: ColabGuardCollector | None = None
+
+
+def register(app) -> ColabGuardCollector:
+    """Register colab-guard's collector in prometheus_client's default registry (once per process),
+    reading ``app`` from now on."""
+    global _collector
+    with _lock:
+        if _collector is None:
+            collector = ColabGuardCollector()
+            REGISTRY.register(collector)
+            _collector = collector
+        _collector.bind(app)
+        return _collector
