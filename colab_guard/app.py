@@ -85,6 +85,13 @@ class ColabGuard(ExtensionApp):
     interrupt_cells = Bool(
         True, help="Let the watcher stop a runaway cell at critical_percent (a cell can opt out with %%guard off)."
     ).tag(config=True)
+    hard_limit = Bool(
+        False,
+        help="""Also keep each kernel's RLIMIT_DATA just above the memory the container can still give,
+        so that a single allocation too large to fit (one np.ones(...) call, which no interruption can
+        stop) fails with MemoryError instead of an OOM kill. Off by default: it counts virtual data
+        mappings, and has not been checked with CUDA's or JAX's allocators (see the README).""",
+    ).tag(config=True)
     keep_snapshots = Int(3, help="Snapshots kept per notebook; older ones are deleted.").tag(config=True)
 
     idle_timeout = Int(
@@ -238,6 +245,7 @@ class ColabGuard(ExtensionApp):
             "COLAB_GUARD_KEEP": str(self.keep_snapshots),
             "COLAB_GUARD_CRITICAL_PERCENT": str(self.critical_percent),
             "COLAB_GUARD_INTERRUPT": "1" if self.interrupt_cells else "0",
+            "COLAB_GUARD_HARD_LIMIT": "1" if self.hard_limit else "0",
         }
         if self.memory_limit:
             env["COLAB_GUARD_MEMORY_LIMIT"] = str(self.memory_limit)

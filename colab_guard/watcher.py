@@ -34,6 +34,11 @@ def _env_float(env, name, default):
         return default
 
 
+def _env_bool(env, name, default):
+    value = env.get(name)
+    return default if value is None else value.strip().lower() not in ("0", "false", "no", "off", "")
+
+
 @dataclass
 class WatcherSettings:
     """Thresholds in percent of the real limit; intervals in seconds."""
@@ -42,6 +47,9 @@ class WatcherSettings:
     snapshot_percent: float = 85.0
     critical_percent: float = 95.0
     interrupt: bool = True  # stop the running cell past critical_percent
+    # Keep RLIMIT_DATA just above what the container can still give, so that one allocation too big
+    # to fit fails with MemoryError instead of summoning the OOM killer. Off by default: see README.
+    hard_limit: bool = False
     interval: float = 1.0
     fast_interval: float = 0.1  # past the warning level
     critical_interval: float = 0.01  # past the snapshot level: memory can run out within 100 ms
@@ -60,7 +68,8 @@ class WatcherSettings:
             warn_percent=_env_float(env, "COLAB_GUARD_WARN_PERCENT", cls.warn_percent),
             snapshot_percent=_env_float(env, "COLAB_GUARD_SNAPSHOT_PERCENT", cls.snapshot_percent),
             critical_percent=_env_float(env, "COLAB_GUARD_CRITICAL_PERCENT", cls.critical_percent),
-            interrupt=env.get("COLAB_GUARD_INTERRUPT", "1").lower() not in ("0", "false", "no", "off"),
+            interrupt=_env_bool(env, "COLAB_GUARD_INTERRUPT", True),
+            hard_limit=_env_bool(env, "COLAB_GUARD_HARD_LIMIT", False),
             interval=_env_float(env, "COLAB_GUARD_INTERVAL", cls.interval),
             keep=int(_env_float(env, "COLAB_GUARD_KEEP", cls.keep)),
             memory_limit=parse_size(limit) if limit else None,
@@ -184,6 +193,8 @@ class Watcher:
             self.interrupted = self.interrupt(reading)
             if self.interrupted:
                 self.interruptions.append({"time": time.time(), "percent": percent})
+        if s.hard_limit:
+            set_data_limit(reading.limit * s.critical_percent / 100 - reading.working_set)
         now = time.monotonic()
         busy_beat = percent >= s.warn_percent and now - self._heartbeat_at >= s.fast_interval
         if now - self._heartbeat_at >= s.heartbeat_interval or busy_beat:
@@ -269,6 +280,28 @@ class Watcher:
                 write_json_atomic(self.heartbeat_path, payload, durable=False)
         except OSError as exc:
             self.last_error = f"heartbeat: {exc}"
+
+
+def set_data_limit(headroom: float) -> int | None:
+    """Let this process map at most ``headroom`` more bytes of data (RLIMIT_DATA, soft limit).
+
+    RLIMIT_DATA counts private writable mappings (Linux >= 4.7), which is where numpy's and
+    PyTorch's large buffers live: a larger allocation then fails with MemoryError (numpy) or
+    RuntimeError (PyTorch's CPU allocator). Returns the limit set, or None where it cannot be set.
+    """
+    try:
+        import resource
+
+        with open("/proc/self/status") as f:
+            vmdata = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmData:"))
+        soft = vmdata + max(int(headroom), 0)
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+        return soft
+    except (ImportError, OSError, ValueError, StopIteration):
+        return None
 
 
 def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict | None:
