@@ -249,6 +249,8 @@ class ColabGuard(ExtensionApp):
         }
         if self.memory_limit:
             env["COLAB_GUARD_MEMORY_LIMIT"] = str(self.memory_limit)
+        if self.nvml_recording:
+            env["COLAB_GUARD_NVML_RECORDING"] = self.nvml_recording
         return env
 
     def initialize_handlers(self):

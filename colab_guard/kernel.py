@@ -7,6 +7,7 @@ Loaded automatically into kernels the colab-guard server starts, or by hand anyw
 from __future__ import annotations
 
 import html
+import os
 import shlex
 import sys
 import threading
@@ -14,9 +15,11 @@ import time
 import traceback
 import types
 
+import psutil
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
+from .gpu_oom import explain, is_gpu_oom, kernels_by_pid
 from .interrupt import MemoryLimitInterrupt, interrupt_thread
 
 from .memory import MemoryReader, human_bytes
@@ -87,9 +90,32 @@ class Guard:
     def _pre_run(self, *args):
         # ipykernel may run cells off the main thread: interrupt the one that runs this cell
         self.executing = threading.get_ident()
+        self.watcher.cell_state = {"executing": True, "idle_since": None}
 
-    def _post_run(self, *args):
+    def _post_run(self, result=None, *args):
         self.executing = None
+        self.watcher.cell_state = {"executing": False, "idle_since": time.time()}
+        error = getattr(result, "error_in_exec", None)
+        if is_gpu_oom(error):
+            self._notify("error", "GPU out of memory. " + self.explain_gpu_oom())
+
+    def explain_gpu_oom(self) -> str:
+        """Who holds the GPU memory, from NVML (or the configured recording) and kernels' heartbeats."""
+        from .nvml import GpuReader
+
+        recording = os.environ.get("COLAB_GUARD_NVML_RECORDING")
+        if recording:
+            from .nvml_replay import ReplayNvml
+
+            reader = GpuReader(ReplayNvml(recording))
+        else:
+            reader = GpuReader()
+        try:
+            reading = reader.read()
+        finally:
+            reader.shutdown()
+        own = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
+        return explain(reading.gpus, own, kernels_by_pid(self.snapshot_dir))
 
     def _show_interrupt(self, shell, etype, value, tb, tb_offset=None):
         """One clear message instead of a traceback through the user's loop.

@@ -119,6 +119,7 @@ class Watcher:
         self.interrupted = False  # one interruption per episode above the snapshot level
         self.interruptions: list[dict] = []
         self._snapshotting: threading.Thread | None = None
+        self.cell_state: dict = {"executing": False, "idle_since": time.time()}  # set by the kernel's hooks
         self._beat_lock = threading.Lock()  # the watcher and snapshot threads both write heartbeats
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -273,6 +274,9 @@ class Watcher:
             "cgroup_path": None if reading is None or reading.cgroup is None else reading.cgroup.get("path"),
             "cgroup_version": None if reading is None or reading.cgroup is None else reading.cgroup.get("version"),
             "last_snapshot": None if self.last_snapshot is None else self.last_snapshot.id,
+            # for the GPU OOM explanation of another kernel: is this one doing anything?
+            "executing": self.cell_state.get("executing", False),
+            "idle_since": self.cell_state.get("idle_since"),
         }
         try:
             os.makedirs(os.path.dirname(self.heartbeat_path), mode=0o700, exist_ok=True)
