@@ -57,6 +57,7 @@ class Guard:
         )
         self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
         self.suppressed = False  # inside %%guard off
+        self.deliveries: list[float] = []
 
     # -- stopping a runaway cell
     def _interrupt_cell(self, reading) -> bool:
@@ -123,6 +124,7 @@ class Guard:
         The traceback's frames hold the stopped cell's temporaries (the runaway list), and IPython
         keeps the last traceback for %debug: clear them, or the memory is never given back.
         """
+        self.deliveries.append(time.time())  # when the interruption reached the cell (benchmarks)
         traceback.clear_frames(tb)
         value.__traceback__ = None
         sys.last_traceback = None
