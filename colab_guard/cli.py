@@ -43,7 +43,8 @@ def connection_url(serverapp) -> str:
     host = "localhost" if ip in ("", "localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "*") else ip
     if ":" in host:
         host = f"[{host}]"
-    url = f"http://{host}:{serverapp.port}{serverapp.base_url}"
+    scheme = "https" if serverapp.certfile else "http"
+    url = f"{scheme}://{host}:{serverapp.port}{serverapp.base_url}"
     token = serverapp.identity_provider.token
     return f"{url}?token={token}" if token else url
 

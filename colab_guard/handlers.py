@@ -21,6 +21,13 @@ class ColabGuardHandler(ExtensionHandlerMixin, APIHandler):
     # Monitoring must never keep a runtime alive: these requests do not move last_activity.
     _track_activity = False
 
+    def write_error(self, status_code: int, **kwargs) -> None:
+        """JSON errors as jupyter_server's; a 405 also says which methods exist (HTTP requires it)."""
+        if status_code == 405:
+            allowed = [m for m in ("GET", "POST", "PUT", "PATCH", "DELETE") if m.lower() in vars(type(self))]
+            self.set_header("Allow", ", ".join(allowed))
+        super().write_error(status_code, **kwargs)
+
     def write_json_bytes(self, body: bytes) -> None:
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")

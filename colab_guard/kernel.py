@@ -102,19 +102,7 @@ class Guard:
 
     def explain_gpu_oom(self) -> str:
         """Who holds the GPU memory, from NVML (or the configured recording) and kernels' heartbeats."""
-        from .nvml import GpuReader
-
-        recording = os.environ.get("COLAB_GUARD_NVML_RECORDING")
-        if recording:
-            from .nvml_replay import ReplayNvml
-
-            reader = GpuReader(ReplayNvml(recording))
-        else:
-            reader = GpuReader()
-        try:
-            reading = reader.read()
-        finally:
-            reader.shutdown()
+        reading = read_gpus()
         own = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
         return explain(reading.gpus, own, kernels_by_pid(self.snapshot_dir))
 
@@ -193,15 +181,26 @@ class Guard:
         return line
 
 
-def _accelerators() -> list[dict]:
-    """GPUs through the shared NVML boundary (on demand only: the watcher never touches NVML)."""
+def read_gpus():
+    """One NVML reading, on demand only (the watcher never touches NVML); the server's recording
+    (COLAB_GUARD_NVML_RECORDING, for tests and demos) stands in for the driver where it set one."""
     from .nvml import GpuReader
 
-    reader = GpuReader()
+    recording = os.environ.get("COLAB_GUARD_NVML_RECORDING")
+    if recording:
+        from .nvml_replay import ReplayNvml
+
+        reader = GpuReader(ReplayNvml(recording))
+    else:
+        reader = GpuReader()
     try:
-        reading = reader.read()
+        return reader.read()
     finally:
         reader.shutdown()
+
+
+def _accelerators() -> list[dict]:
+    reading = read_gpus()
     if reading.status != "ok":
         return [{"kind": "none", "status": reading.status, "error": reading.error}]
     return reading.gpus

@@ -21,7 +21,7 @@ import psutil
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_guard.colab_runtime import COLAB_ORIGIN, colab_resources, routes
+from colab_guard.colab_runtime import COLAB_ORIGIN, ROUTES, colab_resources, origin_allowed, routes
 from colab_guard.memory import MemoryReader
 
 OTHER_ORIGIN = "https://attacker.example"
@@ -29,6 +29,8 @@ RESOURCES = ("colab-guard", "v1", "resources")
 COLAB_RESOURCES = ("api", "colab", "resources")
 BUILD_INFO = ("api", "colab", "build-info")
 XSSI = b")]}'\n"
+# Where these tests run inside Colab's own runtime, Colab's extension (not this server) serves /api/colab/*
+colab_routes = pytest.mark.skipif(not ROUTES, reason="Colab's own runtime: /api/colab/* is left to Colab's extension")
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def strip_xssi(body: bytes) -> dict:
 # -- CORS and Private Network Access
 
 
-@pytest.mark.parametrize("route", [RESOURCES, COLAB_RESOURCES, ("api", "kernels")])
+@pytest.mark.parametrize("route", [RESOURCES, pytest.param(COLAB_RESOURCES, marks=colab_routes), ("api", "kernels")])
 async def test_preflight_from_colab_is_granted_with_private_network_access(jp_fetch, route):
     # When Chrome preflights a request from Colab's page to this server on localhost
     response = await jp_fetch(*route, method="OPTIONS", headers=preflight_headers(COLAB_ORIGIN, **{"Access-Control-Request-Headers": "authorization"}))
@@ -118,9 +120,26 @@ async def test_without_the_setting_no_private_network_access_is_granted(jp_fetch
     assert "Access-Control-Allow-Private-Network" not in response.headers
 
 
+def test_private_network_access_only_for_origins_the_server_names():
+    # allow_origin names one site: that site only
+    assert origin_allowed({"allow_origin": COLAB_ORIGIN}, COLAB_ORIGIN)
+    assert not origin_allowed({"allow_origin": COLAB_ORIGIN}, OTHER_ORIGIN)
+    assert not origin_allowed({"allow_origin": COLAB_ORIGIN}, None)
+    # '*' names no site, so it grants nothing (and wins over a pattern, as in jupyter_server)
+    assert not origin_allowed({"allow_origin": "*", "allow_origin_pat": re.compile(".*")}, COLAB_ORIGIN)
+    # a pattern must match the whole origin
+    pattern = {"allow_origin": "", "allow_origin_pat": re.compile(r"https://colab\.research\.google\.com")}
+    assert origin_allowed(pattern, COLAB_ORIGIN)
+    with pytest.warns(UserWarning, match="prefix"):  # jupyter_server's own warning about such patterns
+        assert not origin_allowed(pattern, COLAB_ORIGIN + ".attacker.example")
+    # nothing configured: nothing granted
+    assert not origin_allowed({}, COLAB_ORIGIN)
+
+
 # -- /api/colab/resources and /api/colab/build-info
 
 
+@colab_routes
 async def test_colab_resources_from_the_sampler(jp_fetch, jp_root_dir):
     # When Colab's client reads the resources endpoint
     response = await jp_fetch(*COLAB_RESOURCES)
@@ -144,6 +163,7 @@ async def test_colab_resources_from_the_sampler(jp_fetch, jp_root_dir):
     assert body["gpus"] == []
 
 
+@colab_routes
 async def test_colab_resources_lists_each_kernel_with_its_process_tree_memory(jp_fetch, jp_serverapp):
     # Given a running kernel
     kernel_id = json.loads((await jp_fetch("api", "kernels", method="POST", body="{}")).body)["id"]
@@ -166,6 +186,7 @@ async def test_colab_resources_lists_each_kernel_with_its_process_tree_memory(jp
     assert strip_xssi((await jp_fetch(*COLAB_RESOURCES)).body)["memory"]["kernels"] == []
 
 
+@colab_routes
 async def test_build_info_gives_the_release_tag_from_the_environment(jp_fetch, monkeypatch):
     # Given no Colab release (a plain local runtime)
     monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
@@ -177,6 +198,7 @@ async def test_build_info_gives_the_release_tag_from_the_environment(jp_fetch, m
     assert strip_xssi((await jp_fetch(*BUILD_INFO)).body) == {"release_tag": "release-colab_20261101-060000_RC00"}
 
 
+@colab_routes
 @pytest.mark.parametrize("route", [COLAB_RESOURCES, BUILD_INFO])
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
 async def test_colab_endpoints_refuse_without_token(jp_fetch, route, method):
@@ -188,6 +210,7 @@ async def test_colab_endpoints_refuse_without_token(jp_fetch, route, method):
     assert XSSI not in (err.value.response.body or b"")
 
 
+@colab_routes
 async def test_colab_endpoints_do_not_count_as_activity(jp_fetch):
     before = json.loads((await jp_fetch("api", "status")).body)["last_activity"]
     for _ in range(2):
@@ -219,6 +242,7 @@ def test_ever_used_stays_true_once_a_gpu_held_memory():
     assert colab_resources(fresh, {}, set())["gpus"][0]["everUsed"] is False
 
 
+@colab_routes
 class TestRecordedGpus:
     """The GPUs of a recorded two-A100 box, replayed at the NVML boundary."""
 
