@@ -9,11 +9,12 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, Union, default, validate
 
 from . import colab_runtime, handlers, prometheus
+from .admin import admin_settings
 from .history import History
 from .host import CpuReader
 from .kernels import KernelLauncher
 from .memory import MemoryReader, parse_size
-from .nvml import GpuReader
+from .nvml import DEFAULT_RETRY_SECONDS, GpuReader
 from .paths import default_snapshot_dir
 from .sampler import Sampler
 from .sessions import SessionTracker
@@ -53,6 +54,11 @@ class ColabGuard(ExtensionApp):
         "",
         help="""Testing and demos only: path to an NVML recording (made with `python -m
         colab_guard.nvml`) to replay instead of the real NVIDIA driver.""",
+    ).tag(config=True)
+
+    nvml_retry_seconds = Float(
+        DEFAULT_RETRY_SECONDS,
+        help="""Testing only: seconds to wait before initialising NVML again after it failed.""",
     ).tag(config=True)
 
     allow_private_network = Bool(
@@ -192,8 +198,20 @@ class ColabGuard(ExtensionApp):
         except ValueError as exc:
             raise TraitError(f"ColabGuard.memory_limit: {exc}") from exc
 
+    def apply_admin_settings(self) -> dict:
+        """Re-apply what the admin fixed system-wide over anything a user's own config set."""
+        fixed = admin_settings()
+        for name, (value, path) in fixed.items():
+            before = getattr(self, name)
+            setattr(self, name, value)  # validated like any setting
+            if getattr(self, name) != before:
+                self.log.warning("colab-guard: ColabGuard.%s is fixed by the admin (%s); the user's value is ignored", name, path)
+        self.admin_fixed = {name: path for name, (value, path) in fixed.items()}
+        return fixed
+
     def initialize_settings(self):
         """Build the readers and start the one sampler of this server."""
+        self.apply_admin_settings()
         nvml = None
         if self.nvml_recording:
             from .nvml_replay import ReplayNvml
@@ -202,7 +220,7 @@ class ColabGuard(ExtensionApp):
         self.sampler = Sampler(
             memory=MemoryReader(self.cgroup_root, self.proc_root, config_limit=self.memory_limit),
             cpu=CpuReader(self.cgroup_root, self.proc_root),
-            gpus=GpuReader(nvml),
+            gpus=GpuReader(nvml, retry_seconds=self.nvml_retry_seconds),
             disk_paths={"root_dir": self.serverapp.root_dir, "snapshot_dir": self.snapshot_dir},
             interval=self.sample_interval,
             dev_root=self.dev_root,

@@ -56,7 +56,12 @@ class SessionTracker:
     def policy(self) -> dict:
         km, server, app = self.km, self.serverapp, self.app
 
+        fixed = getattr(app, "admin_fixed", {})
+
         def item(value, source, unit="seconds"):
+            name = source.split(".", 1)[1]
+            if source.startswith("ColabGuard.") and name in fixed:
+                source = f"{source} (fixed by the admin in {fixed[name]})"
             return {"value": value, "source": source, "unit": unit}
 
         return {
