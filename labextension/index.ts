@@ -1,6 +1,6 @@
 /**
- * colab-guard front end: a sidebar panel (and a status bar item) showing the
- * accelerator, memory, CPU and disk figures of the Jupyter server's host.
+ * colab-guard front end: a sidebar panel, a status bar item and
+ * notifications, all fed by one poller of the server's colab-guard endpoints.
  */
 import {
   ILayoutRestorer,
@@ -8,34 +8,46 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 
 import { shieldIcon } from './icon';
-import { ResourceModel } from './model';
+import { GuardModel } from './model';
+import { GuardNotifier } from './notifier';
 import { PANEL_ID, ResourcePanel } from './panel';
+import { readSettings } from './settings';
 import { ResourceStatusItem } from './statusbar';
 
 /** Command ids. */
 export namespace CommandIDs {
   /** Reveal the colab-guard panel. */
   export const open = 'colab-guard:open';
+  /** Poll every endpoint now. */
+  export const refresh = 'colab-guard:refresh';
 }
+
+/** The plugin id (also the settings schema's: labextension/schema/plugin.json). */
+export const PLUGIN_ID = 'colab-guard:plugin';
 
 /** The main plugin. */
 const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'colab-guard:plugin',
+  id: PLUGIN_ID,
   description:
-    'Accelerator, memory, CPU and disk of the Jupyter server host, in a sidebar panel.',
+    'Accelerator, memory, sessions and snapshots of the Jupyter server, in a sidebar panel, the status bar and notifications.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer, IStatusBar],
+  optional: [ICommandPalette, ILayoutRestorer, IStatusBar, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    statusBar: IStatusBar | null
+    statusBar: IStatusBar | null,
+    settingRegistry: ISettingRegistry | null
   ) => {
-    const model = new ResourceModel({
-      serverSettings: app.serviceManager.serverSettings
+    // Polling starts once the user's settings are known, so that the first
+    // poll already uses their interval and warning levels.
+    const model = new GuardModel({
+      serverSettings: app.serviceManager.serverSettings,
+      auto: false
     });
     const panel = new ResourcePanel(model);
     app.shell.add(panel, 'right', { rank: 900 });
@@ -49,20 +61,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(PANEL_ID);
       }
     });
+    app.commands.addCommand(CommandIDs.refresh, {
+      label: 'colab-guard: Refresh Now',
+      caption: 'Ask the server for every colab-guard figure now',
+      execute: () => model.refresh(true)
+    });
     palette?.addItem({ command: CommandIDs.open, category: 'colab-guard' });
+    palette?.addItem({ command: CommandIDs.refresh, category: 'colab-guard' });
+    const open = () => void app.commands.execute(CommandIDs.open);
 
     if (statusBar) {
-      const item = new ResourceStatusItem(model, () => {
-        void app.commands.execute(CommandIDs.open);
-      });
       statusBar.registerStatusItem('colab-guard:status', {
-        item,
+        item: new ResourceStatusItem(model, open),
         align: 'left',
         rank: 100
       });
     }
 
-    console.log('JupyterLab extension colab-guard is activated!');
+    new GuardNotifier(model, open);
+
+    const start = () => void model.start();
+    if (settingRegistry) {
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(settings => {
+          const apply = () => model.configure(readSettings(settings.composite as any));
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => {
+          console.error('colab-guard: could not load the settings; using the defaults.', reason);
+        })
+        .then(start);
+    } else {
+      start();
+    }
   }
 };
 

@@ -1,29 +1,31 @@
 /**
- * A compact status bar item, e.g. "T4 · RAM 9.1/12.7 GiB"; a click opens the panel.
+ * A compact status bar item, e.g. "T4 · RAM 9.1/12.7 GiB · idle 82:10"; a
+ * click (or Enter/Space: it is a real button) opens the panel.
  */
 import { Widget } from '@lumino/widgets';
 
-import { formatBytes, statusBarText } from './format';
-import { ResourceModel, ResourceState } from './model';
+import {
+  countdownLevel,
+  cullReasonText,
+  formatBytes,
+  formatCountdown,
+  nearestCountdown,
+  statusBarText,
+  IStatusCountdown
+} from './format';
+import { GuardModel, ResourceState } from './model';
 import { CSS } from './view';
 
-/** Status bar text fed by the shared {@link ResourceModel}. */
+/** Status bar text fed by the shared {@link GuardModel}. */
 export class ResourceStatusItem extends Widget {
   /** Build the item; `onClick` runs when it is clicked or activated. */
-  constructor(model: ResourceModel, onClick: () => void) {
-    super();
+  constructor(model: GuardModel, onClick: () => void) {
+    super({ node: document.createElement('button') });
     this._model = model;
+    (this.node as HTMLButtonElement).type = 'button';
     this.addClass(`${CSS}-statusitem`);
     this.addClass('jp-StatusBar-TextItem');
-    this.node.setAttribute('role', 'button');
-    this.node.tabIndex = 0;
     this.node.addEventListener('click', onClick);
-    this.node.addEventListener('keydown', event => {
-      if (event.key === 'Enter' || event.key === ' ') {
-        event.preventDefault();
-        onClick();
-      }
-    });
     model.changed.connect(this._onChanged, this);
     this._onChanged(model, model.state);
   }
@@ -37,13 +39,21 @@ export class ResourceStatusItem extends Widget {
     super.dispose();
   }
 
-  private _onChanged(_: ResourceModel, state: ResourceState): void {
+  private _onChanged(_: GuardModel, state: ResourceState): void {
     let text: string;
     let title: string;
+    let countdown: IStatusCountdown | null = null;
     if (state.status === 'ok') {
       const memory = state.data.host.memory;
-      text = statusBarText(state.data.accelerators, memory.working_set, memory.limit);
-      title = `colab-guard: ${formatBytes(memory.working_set)} of ${formatBytes(memory.limit)} used. Click to open the panel.`;
+      const units = this._model.settings.units;
+      const sessions = state.sessions?.status === 'ok' ? state.sessions.data : null;
+      countdown = nearestCountdown(sessions);
+      text = statusBarText(state.data.accelerators, memory.working_set, memory.limit, units, countdown);
+      title = `colab-guard: ${formatBytes(memory.working_set, units)} of ${formatBytes(memory.limit, units)} used`;
+      if (countdown) {
+        title += `; ${cullReasonText(countdown.reason === 'shutdown' ? 'server shutdown' : countdown.reason)} in ${formatCountdown(countdown.seconds)}`;
+      }
+      title += '. Click to open the panel.';
     } else if (state.status === 'error') {
       text = 'colab-guard: offline';
       title = 'colab-guard: server unreachable. Click to open the panel.';
@@ -55,7 +65,8 @@ export class ResourceStatusItem extends Widget {
     this.node.title = title;
     this.node.setAttribute('aria-label', title);
     this.node.dataset.state = state.status;
+    this.node.dataset.level = countdown ? countdownLevel(countdown.seconds) : 'ok';
   }
 
-  private _model: ResourceModel;
+  private _model: GuardModel;
 }

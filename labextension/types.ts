@@ -91,3 +91,142 @@ export interface IResources {
   accelerator_error: string | null;
   notes: string[];
 }
+
+/** One snapshot of a notebook's variables (`GET colab-guard/v1/snapshots`). */
+export interface ISnapshot {
+  /** The notebook's folder under the snapshot dir (first half of the DELETE path). */
+  key: string;
+  id: string;
+  notebook: string | null;
+  /** ISO time. */
+  created: string;
+  /** Epoch seconds. */
+  created_ts?: number;
+  reason?: string | null;
+  /** Bytes on disk. */
+  size: number;
+  /** name -> type */
+  variables: { [name: string]: string };
+  /** alias -> module */
+  modules?: { [alias: string]: string };
+  /** name -> why it was not saved */
+  skipped?: { [name: string]: string };
+  /** The command to paste into the new kernel, e.g. "%guard restore <id>". */
+  restore: string;
+}
+
+/** `GET colab-guard/v1/snapshots`. */
+export interface ISnapshotList {
+  snapshot_dir: string;
+  snapshots: ISnapshot[];
+}
+
+/** Why a kernel died. */
+export type DeathCause = 'oom-killer' | 'killed' | 'crashed' | 'exited';
+
+/** A dead kernel's post-mortem. */
+export interface IPostmortem {
+  kernel_id: string | null;
+  notebook: string | null;
+  /** Epoch seconds (or an ISO string). */
+  died_at: number | string | null;
+  cause: DeathCause | string;
+  confidence: 'certain' | 'likely' | string;
+  signal?: string | null;
+  exit_code?: number | null;
+  working_set?: number | null;
+  limit?: number | null;
+  percent?: number | null;
+  peak_percent?: number | null;
+  previous_session?: boolean;
+  snapshot: ISnapshot | null;
+}
+
+/** `GET colab-guard/v1/postmortems`. */
+export interface IPostmortems {
+  kernels: IPostmortem[];
+  previous_session: IPostmortem[];
+}
+
+/** One effective setting of the culling policy, with where it comes from. */
+export interface IPolicyItem {
+  value: number | boolean | null;
+  /** The traitlet it was read from, e.g. "MappingKernelManager.cull_idle_timeout". */
+  source: string;
+  unit?: string | null;
+}
+
+/** Why a kernel's countdown will end it. */
+export type CullReason = 'idle-culling' | 'idle-timeout' | 'max-lifetime' | string;
+
+/** One running kernel in `GET colab-guard/v1/sessions`. */
+export interface ISessionKernel {
+  id: string;
+  name: string;
+  path: string | null;
+  execution_state: string | null;
+  connections: number;
+  last_activity: string | null;
+  idle_seconds: number | null;
+  pid: number | null;
+  rss: number | null;
+  gpu_memory: number | null;
+  cull_at: string | null;
+  seconds_to_cull: number | null;
+  cull_reason: CullReason | null;
+}
+
+/** The server's own countdowns. */
+export interface ISessionServer {
+  started: string | null;
+  last_activity: string | null;
+  idle_seconds?: number | null;
+  seconds_to_shutdown: number | null;
+  idle_disconnect_at?: string | null;
+  seconds_to_idle_disconnect?: number | null;
+  lifetime_ends_at: string | null;
+  seconds_to_lifetime_end: number | null;
+}
+
+/** What the session has cost, where a rate is configured for this accelerator. */
+export interface ICost {
+  rate: number;
+  unit: string;
+  pattern: string;
+  accrued: number;
+  accrued_low_utilization: number;
+  hours: number;
+  low_utilization_threshold?: number;
+}
+
+/** Advice drawn from the samples. */
+export interface ISessionWarning {
+  kind: 'low-utilization' | 'memory-growth' | string;
+  message: string;
+  minutes?: number;
+  causes?: string[];
+  seconds_to_limit?: number;
+  bytes_per_second?: number;
+  [key: string]: unknown;
+}
+
+/** `GET colab-guard/v1/sessions`. */
+export interface ISessions {
+  now: string;
+  server: ISessionServer;
+  policy: { [name: string]: IPolicyItem };
+  kernels: ISessionKernel[];
+  cost: ICost | null;
+  warnings: ISessionWarning[];
+}
+
+/** `GET colab-guard/v1/history?seconds=N`: parallel arrays, one list per GPU. */
+export interface IHistory {
+  interval: number;
+  /** Epoch seconds. */
+  t: number[];
+  memory_working_set: (number | null)[];
+  memory_limit: number | null;
+  gpu_utilization: (number | null)[][];
+  gpu_memory_used: (number | null)[][];
+}

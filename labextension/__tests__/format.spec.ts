@@ -5,20 +5,36 @@ import {
   acceleratorStatusText,
   acceleratorSummary,
   clampPercent,
+  countdownLevel,
+  countdownShortLabel,
+  COUNTDOWN_CRITICAL_SECONDS,
+  COUNTDOWN_WARN_SECONDS,
+  cullReasonText,
+  deathHeadline,
   diskLabel,
   environmentLabel,
   fetchFailureText,
+  formatAgo,
+  formatByteRate,
   formatBytes,
   formatBytesPair,
+  formatCountdown,
   formatCpuQuota,
   formatCpus,
+  formatDuration,
+  formatMoney,
   formatPercent,
   formatPower,
   formatTemperature,
   limitSourceLabel,
+  nearestCountdown,
+  notebookName,
   percentOf,
+  policyLabel,
+  policyValue,
   shortGpuName,
   statusBarText,
+  toEpochSeconds,
   tpuLabel,
   usageLevel
 } from '../format';
@@ -171,9 +187,9 @@ describe('acceleratorSummary', () => {
   });
 
   it('names TPUs by type', () => {
-    expect(acceleratorSummary([tpu('v2-8')])).toBe('TPU (v2-8)');
+    expect(acceleratorSummary([tpu('v2-8')])).toBe('TPU v2-8');
     expect(acceleratorSummary([tpu(null)])).toBe('TPU');
-    expect(tpuLabel('v5e-1')).toBe('TPU (v5e-1)');
+    expect(tpuLabel('v5e-1')).toBe('TPU v5e-1');
   });
 
   it('says CPU only without accelerators', () => {
@@ -258,5 +274,183 @@ describe('labels', () => {
       'T4 · RAM 9.1/12.7 GiB'
     );
     expect(statusBarText([], 1 * GiB, 16 * GiB)).toBe('CPU · RAM 1.0/16.0 GiB');
+  });
+});
+
+describe('byte units', () => {
+  it('formats decimal units on request', () => {
+    expect(formatBytes(9.1e9, 'GB')).toBe('9.1 GB');
+    expect(formatBytes(999, 'GB')).toBe('999 B');
+    expect(formatBytes(1000, 'GB')).toBe('1.0 kB');
+    expect(formatBytes(GiB, 'GB')).toBe('1.1 GB');
+    expect(formatBytesPair(9.1e9, 12.7e9, 'GB')).toBe('9.1/12.7 GB');
+  });
+
+  it('joins a pair with words for sentences', () => {
+    expect(formatBytesPair(11.8 * GiB, 12 * GiB, 'GiB', ' of ')).toBe('11.8 of 12.0 GiB');
+  });
+
+  it('formats growth per minute', () => {
+    expect(formatByteRate(MiB / 60)).toBe('1.0 MiB/min');
+    expect(formatByteRate(-MiB / 60)).toBe('-1.0 MiB/min');
+  });
+});
+
+describe('formatCountdown', () => {
+  it('writes mm:ss with unwrapped minutes', () => {
+    expect(formatCountdown(0)).toBe('00:00');
+    expect(formatCountdown(59)).toBe('00:59');
+    expect(formatCountdown(299)).toBe('04:59');
+    expect(formatCountdown(82 * 60 + 10)).toBe('82:10');
+    expect(formatCountdown(12 * 3600)).toBe('720:00');
+  });
+
+  it('rounds a fraction up and never goes below zero', () => {
+    expect(formatCountdown(299.2)).toBe('05:00');
+    expect(formatCountdown(0.1)).toBe('00:01');
+    expect(formatCountdown(-5)).toBe('00:00');
+  });
+
+  it('says n/a without a number', () => {
+    expect(formatCountdown(null)).toBe('n/a');
+    expect(formatCountdown(undefined)).toBe('n/a');
+    expect(formatCountdown(NaN)).toBe('n/a');
+  });
+});
+
+describe('countdownLevel', () => {
+  it('is amber under 10 minutes and red under 2', () => {
+    expect(countdownLevel(3600)).toBe('ok');
+    expect(countdownLevel(600)).toBe('ok');
+    expect(countdownLevel(599)).toBe('warn');
+    expect(countdownLevel(120)).toBe('warn');
+    expect(countdownLevel(119)).toBe('critical');
+    expect(countdownLevel(0)).toBe('critical');
+    expect(COUNTDOWN_WARN_SECONDS).toBe(600);
+    expect(COUNTDOWN_CRITICAL_SECONDS).toBe(120);
+  });
+
+  it('rounds like the text it colours', () => {
+    expect(formatCountdown(599.5)).toBe('10:00');
+    expect(countdownLevel(599.5)).toBe('ok');
+    expect(formatCountdown(119.5)).toBe('02:00');
+    expect(countdownLevel(119.5)).toBe('warn');
+  });
+
+  it('is ok without a countdown', () => {
+    expect(countdownLevel(null)).toBe('ok');
+  });
+});
+
+describe('durations and times', () => {
+  it('says a duration to its two largest units', () => {
+    expect(formatDuration(45)).toBe('45 s');
+    expect(formatDuration(14 * 60 + 10)).toBe('14 min');
+    expect(formatDuration(2 * 3600 + 5 * 60)).toBe('2 h 5 min');
+    expect(formatDuration(3 * 3600)).toBe('3 h');
+    expect(formatDuration(3 * 86400 + 4 * 3600)).toBe('3 d 4 h');
+    expect(formatDuration(-1)).toBe('n/a');
+  });
+
+  it('says how long ago', () => {
+    expect(formatAgo(10)).toBe('just now');
+    expect(formatAgo(300)).toBe('5 min ago');
+  });
+
+  it('reads epoch numbers and ISO strings', () => {
+    expect(toEpochSeconds(1700000000.5)).toBe(1700000000.5);
+    expect(toEpochSeconds('2023-11-14T22:13:20Z')).toBe(1700000000);
+    expect(toEpochSeconds('2023-11-14T22:13:20.500000+00:00')).toBe(1700000000.5);
+    expect(toEpochSeconds('never')).toBeNull();
+    expect(toEpochSeconds(null)).toBeNull();
+  });
+
+  it('names notebooks by their file', () => {
+    expect(notebookName('work/train.ipynb')).toBe('train.ipynb');
+    expect(notebookName('train.ipynb')).toBe('train.ipynb');
+    expect(notebookName(null)).toBe('no notebook');
+  });
+});
+
+describe('policy and cost', () => {
+  it('names the policy settings and their values', () => {
+    expect(policyLabel('cull_idle_timeout')).toBe('Idle kernels culled after');
+    expect(policyLabel('some_new_thing')).toBe('Some new thing');
+    expect(policyValue({ value: 600, unit: 'seconds' })).toBe('10 min');
+    expect(policyValue({ value: null, unit: 'seconds' })).toBe('not set');
+    expect(policyValue({ value: false, unit: null })).toBe('no');
+    expect(policyValue({ value: true })).toBe('yes');
+    expect(policyValue({ value: 3, unit: 'GPUs' })).toBe('3 GPUs');
+  });
+
+  it('says what ends a kernel', () => {
+    expect(cullReasonText('idle-culling')).toBe('idle culling');
+    expect(cullReasonText('idle-timeout')).toBe('idle disconnect');
+    expect(cullReasonText('max-lifetime')).toBe('end of maximum lifetime');
+    expect(countdownShortLabel('idle-culling')).toBe('idle');
+    expect(countdownShortLabel('max-lifetime')).toBe('ends');
+  });
+
+  it('formats money', () => {
+    expect(formatMoney(1.234, 'USD')).toBe('1.23 USD');
+    expect(formatMoney(0, 'USD')).toBe('0.00 USD');
+    expect(formatMoney(0.0042, 'CU')).toBe('0.0042 CU');
+    expect(formatMoney(null, 'USD')).toBe('n/a');
+  });
+});
+
+describe('deathHeadline', () => {
+  it('says OOM with the figures', () => {
+    expect(
+      deathHeadline({ cause: 'oom-killer', confidence: 'certain', working_set: 11.8 * GiB, limit: 12 * GiB })
+    ).toBe('OOM at 11.8 of 12.0 GiB');
+    expect(
+      deathHeadline({ cause: 'oom-killer', confidence: 'likely', working_set: 11.8 * GiB, limit: 12 * GiB })
+    ).toBe('Likely OOM at 11.8 of 12.0 GiB');
+    expect(deathHeadline({ cause: 'oom-killer', confidence: 'certain' })).toBe(
+      'OOM (killed by the out-of-memory killer)'
+    );
+  });
+
+  it('says the other causes', () => {
+    expect(deathHeadline({ cause: 'killed', signal: 'SIGKILL' })).toBe('Killed (SIGKILL)');
+    expect(deathHeadline({ cause: 'crashed', signal: 'SIGSEGV', exit_code: -11 })).toBe('Crashed (SIGSEGV)');
+    expect(deathHeadline({ cause: 'crashed', exit_code: 1 })).toBe('Crashed (exit code 1)');
+    expect(deathHeadline({ cause: 'exited', exit_code: 0 })).toBe('Exited');
+  });
+});
+
+describe('status bar countdown', () => {
+  it('adds the countdown to the status bar text', () => {
+    expect(
+      statusBarText([gpu(0, 'Tesla T4')], 9.1 * GiB, 12.7 * GiB, 'GiB', {
+        seconds: 82 * 60 + 10,
+        reason: 'idle-culling'
+      })
+    ).toBe('T4 · RAM 9.1/12.7 GiB · idle 82:10');
+  });
+
+  it('takes the smallest kernel countdown', () => {
+    expect(
+      nearestCountdown({
+        server: { seconds_to_shutdown: 10 },
+        kernels: [
+          { seconds_to_cull: 900, cull_reason: 'idle-culling' },
+          { seconds_to_cull: null, cull_reason: null },
+          { seconds_to_cull: 300, cull_reason: 'max-lifetime' }
+        ]
+      })
+    ).toEqual({ seconds: 300, reason: 'max-lifetime' });
+  });
+
+  it("falls back to the server's own countdowns without kernel countdowns", () => {
+    expect(
+      nearestCountdown({
+        server: { seconds_to_shutdown: 500, seconds_to_lifetime_end: 400, seconds_to_idle_disconnect: null },
+        kernels: []
+      })
+    ).toEqual({ seconds: 400, reason: 'max-lifetime' });
+    expect(nearestCountdown({ server: {}, kernels: [] })).toBeNull();
+    expect(nearestCountdown(null)).toBeNull();
   });
 });

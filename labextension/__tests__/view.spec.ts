@@ -209,7 +209,7 @@ describe('renderState', () => {
     const accelerator = section(render(ok(data)), 'accelerator');
 
     expect(accelerator.querySelector('.jp-colab-guard-summary')?.textContent).toBe(
-      'TPU (v2-8)'
+      'TPU v2-8'
     );
     expect(accelerator.querySelector('[data-kind="tpu"]')?.textContent).toContain(
       '/dev/accel0'

@@ -167,7 +167,7 @@ test.describe('colab-guard panel', () => {
   test('status bar item summarises and opens the panel', async ({ page }) => {
     // Given the status bar item has data
     const item = page.locator('.jp-colab-guard-statusitem');
-    await expect(item).toHaveText(/ · RAM \d+\.\d\/\d+\.\d [KMGT]iB$/, {
+    await expect(item).toHaveText(/ · RAM \d+\.\d\/\d+\.\d [KMGT]iB( · (idle|ends) \d{2,}:\d{2})?$/, {
       timeout: 15000
     });
     expect(await page.sidebar.isTabOpen(PANEL_ID)).toBe(false);
@@ -245,29 +245,45 @@ test.describe('colab-guard panel', () => {
   });
 
   for (const theme of ['light', 'dark'] as const) {
-    test(`screenshot in the ${theme} theme`, async ({ page }, testInfo) => {
-      // Given the theme
+    test(`screenshot in the ${theme} theme`, async ({ page, baseURL }, testInfo) => {
+      // Given the theme, a window tall enough for the whole panel, and an idle kernel
       if (theme === 'dark') {
         await page.theme.setDarkTheme();
       } else {
         await page.theme.setLightTheme();
       }
+      await page.setViewportSize({ width: 1280, height: 1600 });
+      const started = await page.request.post(
+        `${baseURL!.replace(/\/$/, '')}/api/kernels`,
+        { data: { name: 'python3' } }
+      );
+      const kernel = await started.json();
+      try {
+        // When the panel shows numbers (and the kernel, where the server has sessions)
+        await page.evaluate(async () => {
+          await window.jupyterapp.commands.execute('colab-guard:open');
+        });
+        await waitForData(page);
+        const sessions = await page.request.get(
+          `${baseURL!.replace(/\/$/, '')}/colab-guard/v1/sessions`
+        );
+        if (sessions.status() === 200) {
+          await expect(
+            page.locator(`${PANEL} [data-kernel-id="${kernel.id}"] [role="timer"]`)
+          ).toBeVisible({ timeout: 15000 });
+        }
 
-      // When the panel shows numbers
-      await page.evaluate(async () => {
-        await window.jupyterapp.commands.execute('colab-guard:open');
-      });
-      await waitForData(page);
-
-      // Then its screenshot is kept as an artifact (not compared to a baseline)
-      const path = testInfo.outputPath(`colab-guard-panel-${theme}.png`);
-      const image = await page.locator(PANEL).screenshot({ path });
-      await testInfo.attach(`colab-guard-panel-${theme}`, {
-        body: image,
-        contentType: 'image/png'
-      });
-      expect(fs.statSync(path).size).toBeGreaterThan(1000);
+        // Then its screenshot is kept as an artifact (not compared to a baseline)
+        const path = testInfo.outputPath(`colab-guard-panel-${theme}.png`);
+        const image = await page.locator(PANEL).screenshot({ path });
+        await testInfo.attach(`colab-guard-panel-${theme}`, {
+          body: image,
+          contentType: 'image/png'
+        });
+        expect(fs.statSync(path).size).toBeGreaterThan(1000);
+      } finally {
+        await page.request.delete(`${baseURL!.replace(/\/$/, '')}/api/kernels/${kernel.id}`);
+      }
     });
   }
 });
-

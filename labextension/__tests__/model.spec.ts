@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { GuardModel, ResourceState } from '../model';
+import { resources, sessions, T0 } from './fixtures';
+
+type Answer = { status: number; body?: unknown } | 'network';
+
+/** Models to dispose after each test, so no poll timer outlives it. */
+const models: GuardModel[] = [];
+function track(model: GuardModel): GuardModel {
+  models.push(model);
+  return model;
+}
+afterEach(() => {
+  models.splice(0).forEach(m => m.dispose());
+});
+
+/**
+ * A model against a fake server: `answers` maps an endpoint (the path after
+ * colab-guard/v1/) to its answer; every request is recorded.
+ */
+function setup(answers: { [path: string]: Answer }) {
+  const requests: string[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const request = input as Request;
+    const url = new URL(request.url);
+    const path = url.pathname.replace('/colab-guard/v1/', '');
+    // ServerConnection appends a cache-busting timestamp to GETs: leave it out.
+    const search = url.search.replace(/[?&]\d+$/, '');
+    requests.push(`${request.method ?? init?.method} ${path}${search}`);
+    const answer = answers[path.split('/')[0]] ?? { status: 404 };
+    if (answer === 'network') {
+      throw new TypeError('Failed to fetch');
+    }
+    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
+      status: answer.status,
+      headers: { 'Content-Type': 'application/json' }
+    });
+  };
+  const serverSettings = ServerConnection.makeSettings({
+    baseUrl: 'http://server/',
+    wsUrl: 'ws://server/',
+    fetch: fetch as any,
+    Request: Request as any,
+    Headers: Headers as any
+  });
+  // A long interval: polls happen only when the test asks (refresh).
+  const model = track(new GuardModel({
+    serverSettings,
+    auto: false,
+    standby: 'never',
+    settings: { pollInterval: 3600 }
+  }));
+  /**
+   * Resolve with the state after the next poll, once that poll is over (the
+   * model emits before its tick settles, and Poll drops a refresh asked while
+   * a refresh is running).
+   */
+  const nextState = () =>
+    new Promise<ResourceState>(resolve => {
+      const once = (_: GuardModel, state: ResourceState) => {
+        model.changed.disconnect(once);
+        setTimeout(() => resolve(state), 10);
+      };
+      model.changed.connect(once);
+    });
+  return { model, requests, nextState, answers };
+}
+
+const OK = {
+  resources: { status: 200, body: resources() },
+  sessions: { status: 200, body: sessions([{}]) },
+  snapshots: { status: 200, body: { snapshot_dir: '/s', snapshots: [] } },
+  postmortems: { status: 200, body: { kernels: [], previous_session: [] } },
+  history: {
+    status: 200,
+    body: { interval: 1, t: [T0 - 5], memory_working_set: [1], memory_limit: 2, gpu_utilization: [], gpu_memory_used: [] }
+  }
+};
+
+describe('GuardModel', () => {
+  it('asks every endpoint on the first poll and only resources and sessions on the next', async () => {
+    const { model, requests, nextState } = setup({ ...OK });
+
+    // When the first poll runs
+    let state = nextState();
+    void model.start();
+    const first = await state;
+
+    // Then it asked each endpoint once, the history for the window shown
+    expect(requests.sort()).toEqual([
+      'GET history?seconds=600',
+      'GET postmortems',
+      'GET resources',
+      'GET sessions',
+      'GET snapshots'
+    ]);
+    expect(first.status).toBe('ok');
+    if (first.status === 'ok') {
+      expect(first.sessions?.status).toBe('ok');
+      expect(first.snapshots?.status).toBe('ok');
+      expect(first.history?.t).toEqual([T0 - 5, T0]);
+    }
+
+    // When the next poll runs
+    requests.length = 0;
+    state = nextState();
+    void model.refresh();
+    const second = await state;
+
+    // Then only the fast endpoints were asked; the others' answers are kept
+    expect(requests.sort()).toEqual(['GET resources', 'GET sessions']);
+    expect(second.status === 'ok' && second.snapshots?.status).toBe('ok');
+
+    // And a full refresh asks everything again
+    requests.length = 0;
+    state = nextState();
+    void model.refresh(true);
+    await state;
+    expect(requests).toHaveLength(5);
+  });
+
+  it('leaves out an endpoint the server does not have', async () => {
+    const { model, requests, nextState } = setup({ ...OK, sessions: { status: 404 } });
+    let state = nextState();
+    void model.start();
+    const first = await state;
+    expect(first.status === 'ok' && first.sessions?.status).toBe('absent');
+
+    requests.length = 0;
+    state = nextState();
+    void model.refresh();
+    await state;
+    expect(requests).toEqual(['GET resources']);
+  });
+
+  it('says the server is unreachable instead of keeping stale numbers', async () => {
+    const { model, nextState, answers } = setup({ ...OK });
+    let state = nextState();
+    void model.start();
+    expect((await state).status).toBe('ok');
+
+    answers.resources = 'network';
+    state = nextState();
+    void model.refresh();
+    const failed = await state;
+    expect(failed).toEqual({
+      status: 'error',
+      failure: { kind: 'network' },
+      message: 'Failed to fetch'
+    });
+  });
+
+  it('sends DELETE for a snapshot, its names escaped, and drops it from the list', async () => {
+    // Given a listed snapshot
+    const listed = {
+      snapshot_dir: '/s',
+      snapshots: [{ key: 'my notebook', id: 'a/b' }, { key: 'my notebook', id: 'c' }]
+    };
+    const { model, requests, answers, nextState } = setup({ ...OK, snapshots: { status: 200, body: listed } });
+    const state = nextState();
+    void model.start();
+    await state;
+
+    // When it is deleted
+    requests.length = 0;
+    answers.snapshots = { status: 204 };
+    await model.deleteSnapshot('my notebook', 'a/b');
+
+    // Then the server got the DELETE and the list no longer has it
+    expect(requests[0]).toBe('DELETE snapshots/my%20notebook/a%2Fb');
+    const after = model.state;
+    expect(after.status === 'ok' && after.snapshots?.status === 'ok' && after.snapshots.data.snapshots.map(s => s.id)).toEqual(['c']);
+  });
+
+  it("rejects a failed delete with the server's message", async () => {
+    const { model } = setup({
+      snapshots: { status: 400, body: { message: 'not a snapshot name: ..' } }
+    });
+    await expect(model.deleteSnapshot('k', '..')).rejects.toThrow('not a snapshot name: ..');
+  });
+});
