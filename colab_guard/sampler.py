@@ -191,7 +191,7 @@ def kernel_tree_usage(kernel_pids: dict[str, int], gpus: list[dict]) -> dict[str
             except psutil.Error:
                 continue
         out[kernel_id] = {
-            "rss": rss if alive else None,
+            "rss": rss if alive and rss else None,  # null until really measured, never a fake 0
             "gpu_memory": sum(gpu_by_pid.get(pid, 0) for pid in alive) if gpus else None,
             "pids": sorted(alive),
         }

@@ -74,6 +74,7 @@ def advice(meter: CostMeter, low_minutes: float, trend, memory: dict) -> list[di
             {
                 "kind": "low-utilization",
                 "minutes": round(meter.low_streak / 60, 1),
+                "threshold": meter.threshold,
                 "message": (
                     f"The GPU has stayed under {meter.threshold:.0f}% utilisation for {meter.low_streak / 60:.0f} minutes "
                     "while holding memory: you are paying for an idle accelerator. Check: " + "; ".join(LOW_UTILIZATION_CAUSES) + "."
