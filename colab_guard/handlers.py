@@ -86,6 +86,7 @@ class SnapshotHandler(ColabGuardHandler):
     async def delete(self, key: str, snapshot: str):
         try:
             await run_sync(delete_snapshot, self.extensionapp.snapshot_dir, key, snapshot)
+            self.extensionapp.kernels.forget_snapshot_list()
         except SnapshotError as exc:
             raise web.HTTPError(400, str(exc)) from None
         except FileNotFoundError as exc:

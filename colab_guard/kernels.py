@@ -19,6 +19,7 @@ from .watcher import HEARTBEAT, read_heartbeat, read_heartbeat_file
 
 EXTENSION_ARG = "--ext=colab_guard"
 SNAPSHOT_GRACE = 30.0  # seconds a kernel gets to snapshot before colab-guard shuts it down
+SNAPSHOT_LIST_SECONDS = 2.0  # many tabs polling the snapshot list read the disk once per this
 
 
 def _is_ipykernel(argv: list[str]) -> bool:
@@ -81,6 +82,7 @@ class KernelLauncher:
         self.with_watcher: set[str] = set()
         self.enforced: dict[str, dict] = {}  # kernel id -> why colab-guard shut it down
         self._snapshot_asked: dict[str, tuple[float, str | None]] = {}
+        self._snapshot_list: tuple[float, list[dict]] | None = None
         self._original = None
 
     # -- launch
@@ -215,7 +217,15 @@ class KernelLauncher:
         return found
 
     def snapshots(self) -> list[dict]:
-        return [_snapshot_summary(m) for m in list_snapshots(self.app.snapshot_dir)]
+        """Every snapshot's summary; the disk is listed at most every SNAPSHOT_LIST_SECONDS."""
+        now = time.monotonic()
+        if self._snapshot_list is None or now - self._snapshot_list[0] >= SNAPSHOT_LIST_SECONDS:
+            self._snapshot_list = (now, [_snapshot_summary(m) for m in list_snapshots(self.app.snapshot_dir)])
+        return self._snapshot_list[1]
+
+    def forget_snapshot_list(self) -> None:
+        """After a delete: the next listing reads the disk again."""
+        self._snapshot_list = None
 
 
 def _snapshot_summary(manifest: dict | None) -> dict | None:

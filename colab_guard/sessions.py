@@ -51,6 +51,8 @@ class SessionTracker:
         self.app = app
         self.serverapp = app.serverapp
         self.km = app.serverapp.kernel_manager
+        self._cached: dict | None = None
+        self._cached_at = 0.0
 
     # -- the effective policy
     def policy(self) -> dict:
@@ -171,6 +173,14 @@ class SessionTracker:
         self.app.sampler.kernel_pids = pids
 
     async def payload(self) -> dict:
+        """The sessions view, computed at most once per sample interval however many tabs poll."""
+        if self._cached is not None and time.monotonic() - self._cached_at < self.app.sample_interval:
+            return self._cached
+        payload = await self._payload()
+        self._cached, self._cached_at = payload, time.monotonic()
+        return payload
+
+    async def _payload(self) -> dict:
         now = time.time()
         self.update_pids()
         paths = await self.paths()
