@@ -84,6 +84,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
+def summarize(times: dict[str, list[float]]) -> dict[str, dict]:
+    """p50, p99 and mean of each endpoint's latencies (ms), printed as a table."""
+    stats = {}
+    width = max(len(name) for name in times)
+    for name, values in times.items():
+        stats[name] = {"p50": percentile(values, 50), "p99": percentile(values, 99), "mean": statistics.fmean(values)}
+        print(f"  {name:{width}s} p50 {stats[name]['p50']:7.3f}  p99 {stats[name]['p99']:7.3f}  mean {stats[name]['mean']:7.3f}")
+    return stats
+
+
 def latency(server: Server, requests: int) -> dict[str, list[float]]:
     paths = {"colab-guard": "/colab-guard/v1/resources", "jupyter-resource-usage": "/api/metrics/v1"}
     for path in paths.values():  # warm up both handlers
@@ -129,10 +139,7 @@ def main() -> None:
         server.stop()
 
     print(f"{len(kernels)} kernels running, {args.requests} interleaved requests per endpoint, ms:")
-    stats = {}
-    for name, values in times.items():
-        stats[name] = {"p50": percentile(values, 50), "p99": percentile(values, 99), "mean": statistics.fmean(values)}
-        print(f"  {name:24s} p50 {stats[name]['p50']:7.3f}  p99 {stats[name]['p99']:7.3f}  mean {stats[name]['mean']:7.3f}")
+    stats = summarize(times)
     cg, jru = stats["colab-guard"], stats["jupyter-resource-usage"]
     print(f"  ratio colab-guard / jupyter-resource-usage: p50 {cg['p50'] / jru['p50']:.2f}x  p99 {cg['p99'] / jru['p99']:.2f}x")
 

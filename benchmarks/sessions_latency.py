@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from resources_latency import Server, percentile  # noqa: E402
+from resources_latency import Server, summarize  # noqa: E402
 
 
 def start_kernels(server: Server, n: int) -> None:
@@ -79,10 +78,7 @@ def main() -> None:
             server.stop()
 
     print(f"{args.kernels} kernels, {args.requests} interleaved requests per endpoint, ms:")
-    stats = {}
-    for name, values in times.items():
-        stats[name] = {"p50": percentile(values, 50), "p99": percentile(values, 99), "mean": statistics.fmean(values)}
-        print(f"  {name:30s} p50 {stats[name]['p50']:7.3f}  p99 {stats[name]['p99']:7.3f}  mean {stats[name]['mean']:7.3f}")
+    stats = summarize(times)
     ours, base = stats["colab-guard /sessions"], stats["jupyter_server /api/kernels"]
     print(f"  ratio: p50 {ours['p50'] / base['p50']:.2f}x  p99 {ours['p99'] / base['p99']:.2f}x")
     print(
