@@ -16,6 +16,7 @@ const { chromium } = require('@playwright/test');
 const { spawn } = require('child_process');
 const fs = require('fs');
 const net = require('net');
+const os = require('os');
 const path = require('path');
 
 const args = process.argv.slice(2);
@@ -76,8 +77,8 @@ async function measure(server, pages, counts, label) {
 
 async function run(enabled) {
   const port = await freePort();
-  const root = fs.mkdtempSync('/tmp/cg-panel-bench-');
-  const configDir = fs.mkdtempSync('/tmp/cg-panel-config-');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-panel-bench-'));
+  const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-panel-config-'));
   fs.mkdirSync(path.join(configDir, 'labconfig'));
   fs.writeFileSync(path.join(configDir, 'labconfig', 'page_config.json'), JSON.stringify({ disabledExtensions: { 'colab-guard': !enabled } }));
   const config = path.join(__dirname, '..', 'ui-tests', 'jupyter_server_test_config.py');
