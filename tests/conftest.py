@@ -1,5 +1,6 @@
 import os
 
+import psutil
 import pytest
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
@@ -30,3 +31,11 @@ def write_tree(root, files: dict) -> str:
         with open(path, "w") as f:
             f.write(text)
     return str(root)
+
+
+def cmdline(process: psutil.Process) -> list[str]:
+    """A process's command line; [] for one that exited meanwhile (a zombie has none)."""
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []

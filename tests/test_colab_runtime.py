@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 
 import psutil
+from conftest import cmdline
 import pytest
 from tornado.httpclient import HTTPClientError
 
@@ -396,7 +397,7 @@ def test_local_runtime_command_serves_colab_with_the_watcher_in_its_kernels(loca
     assert status == 201, body
     kernel_id = json.loads(body)["id"]
     server = psutil.Process(runtime.process.pid)
-    (kernel,) = [p for p in server.children(recursive=True) if any(kernel_id in part for part in p.cmdline())]
+    (kernel,) = [p for p in server.children(recursive=True) if any(kernel_id in part for part in cmdline(p))]
     runtime.kernel_pids.append(kernel.pid)
     assert "--ext=colab_guard" in kernel.cmdline()
     assert kernel.environ()["COLAB_GUARD_KEEP"] == "5" and kernel.environ()["COLAB_GUARD_MEMORY_LIMIT"] == str(3 << 30)

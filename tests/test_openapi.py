@@ -16,6 +16,7 @@ from importlib.resources import files
 
 import jsonschema
 import psutil
+from conftest import cmdline
 import pytest
 import schemathesis
 import yaml
@@ -119,7 +120,7 @@ def live_server(tmp_path_factory):
         assert status == 201, body
         status, body = server.request("POST", "api/kernels", b"{}")
         victim = json.loads(body)["id"]
-        kernels = [p for p in psutil.Process(server.process.pid).children(recursive=True) if any(victim in a for a in p.cmdline())]
+        kernels = [p for p in psutil.Process(server.process.pid).children(recursive=True) if any(victim in a for a in cmdline(p))]
         for process in kernels:
             process.kill()
         deadline = time.monotonic() + 30
