@@ -725,6 +725,27 @@ function endpointError(state: { failure: any; message: string }): HTMLElement {
 }
 
 /**
+ * What an endpoint's section shows before there is data: nothing (the server has no such
+ * endpoint), "Loading…", or the failure; undefined once the data is there.
+ */
+function pendingSection<T>(
+  state: EndpointState<T> | undefined,
+  key: string,
+  title: string
+): HTMLElement | null | undefined {
+  if (!state || state.status === 'absent') {
+    return null;
+  }
+  if (state.status === 'loading') {
+    return section(key, title, detail('Loading…'));
+  }
+  if (state.status === 'error') {
+    return section(key, title, endpointError(state));
+  }
+  return undefined;
+}
+
+/**
  * Sessions section: the server's countdowns, each kernel, cost and advice,
  * the policy; null (hidden) where the server has no sessions endpoint.
  */
@@ -733,14 +754,9 @@ export function sessionsSection(
   opts: Partial<IViewOptions> = {}
 ): HTMLElement | null {
   const options = viewOptions(opts);
-  if (!state || state.status === 'absent') {
-    return null;
-  }
-  if (state.status === 'loading') {
-    return section('sessions', 'Sessions', detail('Loading…'));
-  }
-  if (state.status === 'error') {
-    return section('sessions', 'Sessions', endpointError(state));
+  const pending = pendingSection(state, 'sessions', 'Sessions');
+  if (pending !== undefined || state?.status !== 'ok') {
+    return pending ?? null;
   }
   const sessions = state.data;
   const kernels = sessions.kernels ?? [];
@@ -849,14 +865,9 @@ export function snapshotsSection(
   opts: Partial<IViewOptions> = {}
 ): HTMLElement | null {
   const options = viewOptions(opts);
-  if (!state || state.status === 'absent') {
-    return null;
-  }
-  if (state.status === 'loading') {
-    return section('snapshots', 'Snapshots', detail('Loading…'));
-  }
-  if (state.status === 'error') {
-    return section('snapshots', 'Snapshots', endpointError(state));
+  const pending = pendingSection(state, 'snapshots', 'Snapshots');
+  if (pending !== undefined || state?.status !== 'ok') {
+    return pending ?? null;
   }
   const groups = new Map<string, ISnapshot[]>();
   for (const snapshot of state.data.snapshots) {
