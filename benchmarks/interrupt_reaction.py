@@ -24,9 +24,9 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from jupyter_client.manager import start_new_kernel  # noqa: E402
-from resources_latency import percentile  # noqa: E402
-from snapshot_throughput import CGROUP_V1, watcher_idle_cpu  # noqa: E402
+from jupyter_client.manager import start_new_kernel
+from resources_latency import percentile
+from snapshot_throughput import CGROUP_V1, watcher_idle_cpu
 
 LIMIT = 768 << 20
 RATES = [50e6, 200e6, 500e6, 1e9]
@@ -43,7 +43,9 @@ def grow(rate, limit, prefill=0.7, chunk_mib=20):
         chunks.append(np.ones(n))
         time.sleep(pause)
 """
-REPORT = "g = _k.get_guard(); print(json.dumps({'detected': [i['time'] for i in g.watcher.interruptions], 'delivered': g.deliveries}))"
+REPORT = (
+    "g = _k.get_guard(); print(json.dumps({'detected': [i['time'] for i in g.watcher.interruptions], 'delivered': g.deliveries}))"
+)
 
 
 class Kernel:
@@ -57,7 +59,11 @@ class Kernel:
 
     def run(self, code: str, timeout: float = 30) -> str:
         out = []
-        self.kc.execute_interactive(code, timeout=timeout, output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None)
+        self.kc.execute_interactive(
+            code,
+            timeout=timeout,
+            output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None,
+        )
         return "".join(out)
 
     def stop(self):
@@ -98,7 +104,10 @@ def main() -> None:
             results[rate] = {"stopped": stopped, "killed": killed, "reaction_ms": reactions}
             p50 = percentile(reactions, 50) if reactions else float("nan")
             p99 = percentile(reactions, 99) if reactions else float("nan")
-            print(f"{rate / 1e6:6.0f} MB/s: stopped {stopped}/{args.runs}, killed {killed}; reaction p50 {p50:.1f} ms, p99 {p99:.1f} ms", flush=True)
+            print(
+                f"{rate / 1e6:6.0f} MB/s: stopped {stopped}/{args.runs}, killed {killed}; reaction p50 {p50:.1f} ms, p99 {p99:.1f} ms",
+                flush=True,
+            )
             kernel.stop()  # a fresh kernel per rate: its interruption record starts empty
             kernel = Kernel(cgroup, snapdir)
     finally:

@@ -26,7 +26,7 @@ import time
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from resources_latency import TOKEN, Server, percentile  # noqa: E402
+from resources_latency import TOKEN, Server, percentile
 
 ENDPOINTS = {"resources": "/colab-guard/v1/resources", "sessions": "/colab-guard/v1/sessions"}
 REQUEST_TIMEOUT = 10.0

@@ -153,7 +153,9 @@ def main() -> None:
         finally:
             server.stop()
     extra = (rss["with"] - rss["without"]) / (1 << 20)
-    print(f"server RSS without colab-guard {rss['without'] / (1 << 20):.1f} MiB, with {rss['with'] / (1 << 20):.1f} MiB: extra {extra:.1f} MiB")
+    print(
+        f"server RSS without colab-guard {rss['without'] / (1 << 20):.1f} MiB, with {rss['with'] / (1 << 20):.1f} MiB: extra {extra:.1f} MiB"
+    )
     results = {"latency_ms": stats, "kernels": len(kernels), "requests": args.requests, "rss_extra_mib": extra}
     os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)
     with open(os.path.join(os.path.dirname(__file__), "results", "resources_latency.json"), "w") as f:

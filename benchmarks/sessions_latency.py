@@ -21,7 +21,7 @@ import time
 import psutil
 
 sys.path.insert(0, os.path.dirname(__file__))
-from resources_latency import Server, summarize  # noqa: E402
+from resources_latency import Server, summarize
 
 
 def start_kernels(server: Server, n: int) -> None:

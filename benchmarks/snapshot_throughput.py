@@ -134,7 +134,8 @@ CHILD = textwrap.dedent(
 WATCHER_IDLE = textwrap.dedent(
     """
     import json, os, time
-    from colab_guard.watcher import Watcher, WatcherSettings
+    from colab_guard.contract.settings import WatcherSettings
+    from colab_guard.kernel.watcher import Watcher
     import tempfile
     seconds = float(os.environ.get("SECONDS_IDLE", "20"))
     w = Watcher({}, WatcherSettings(), tempfile.mkdtemp())
@@ -151,7 +152,9 @@ def run_in_cgroup(method: str, out: str, gib: float) -> dict:
     path = os.path.join(CGROUP_V1, f"colab-guard-bench-{uuid.uuid4().hex[:8]}")
     os.mkdir(path)
     try:
-        done = subprocess.run([sys.executable, "-c", CHILD, path, method, out, str(gib)], capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, path, method, out, str(gib)], capture_output=True, text=True, timeout=900
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{method} failed: {done.stderr[-2000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -212,12 +215,18 @@ def main() -> None:
     results = {method: _median_run(rs) for method, rs in runs.items()}
     print("medians:")
     for method, r in results.items():
-        print(f"  {method:18s} {r['seconds']:6.2f} s  {r['bytes'] / r['seconds'] / 1e9:5.2f} GB/s  extra {r['extra'] / (1 << 20):7.1f} MiB")
+        print(
+            f"  {method:18s} {r['seconds']:6.2f} s  {r['bytes'] / r['seconds'] / 1e9:5.2f} GB/s  extra {r['extra'] / (1 << 20):7.1f} MiB"
+        )
     cg, raw, direct = results["colab-guard"], results["raw-write"], results["raw-write-direct"]
     best_raw = min(raw["seconds"], direct["seconds"])
-    print(f"throughput vs the faster raw write: {best_raw / cg['seconds']:.2f}x  (vs buffered raw {raw['seconds'] / cg['seconds']:.2f}x)")
+    print(
+        f"throughput vs the faster raw write: {best_raw / cg['seconds']:.2f}x  (vs buffered raw {raw['seconds'] / cg['seconds']:.2f}x)"
+    )
     print(f"restore vs raw read (medians, both cold): {direct['read_seconds'] / cg['read_seconds']:.2f}x")
-    print(f"second, unchanged snapshot: {cg['second_seconds']:.3f} s = {100 * cg['second_seconds'] / cg['seconds']:.1f} % of the first, {cg['second_written']} bytes written")
+    print(
+        f"second, unchanged snapshot: {cg['second_seconds']:.3f} s = {100 * cg['second_seconds'] / cg['seconds']:.1f} % of the first, {cg['second_written']} bytes written"
+    )
     idle = watcher_idle_cpu(args.idle_seconds)
     print(f"watcher idle CPU: {idle:.3f} % of one core")
     results["watcher_idle_cpu_percent"] = idle

@@ -14,19 +14,19 @@ def _jupyter_labextension_paths():
 
 
 def _jupyter_server_extension_points():
-    from .app import ColabGuard
+    from .server.extension import ColabGuard
 
     return [{"module": "colab_guard", "app": ColabGuard}]
 
 
 def load_ipython_extension(shell):
     """``%load_ext colab_guard``: watch memory, snapshot before the OOM killer, ``%guard`` magics."""
-    from .kernel import load
+    from .kernel.extension import load
 
     load(shell)
 
 
 def unload_ipython_extension(shell):
-    from .kernel import unload
+    from .kernel.extension import unload
 
     unload(shell)

@@ -3,7 +3,7 @@
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_guard.handlers import ROUTES
+from colab_guard.server.routes import ROUTES
 
 
 @pytest.fixture
@@ -26,7 +26,14 @@ ROUTE_PATTERNS = [pattern for pattern, *_ in ROUTES]
 async def test_route_refuses_without_token(jp_fetch, route, method):
     parts = example(route)
     with pytest.raises(HTTPClientError) as err:
-        await jp_fetch(*parts, method=method, headers={"Authorization": ""}, follow_redirects=False, allow_nonstandard_methods=True, body=None if method in ("GET", "DELETE") else b"{}")
+        await jp_fetch(
+            *parts,
+            method=method,
+            headers={"Authorization": ""},
+            follow_redirects=False,
+            allow_nonstandard_methods=True,
+            body=None if method in ("GET", "DELETE") else b"{}",
+        )
     # refused before any method is looked up, whether the handler serves it or not
     assert err.value.code == 403
     assert b"working_set" not in (err.value.response.body or b"")

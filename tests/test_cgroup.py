@@ -3,8 +3,8 @@
 import pytest
 from conftest import write_tree
 
-from colab_guard import cgroup as cg
-from colab_guard.memory import MemoryReader
+from colab_guard.readers import cgroup as cg
+from colab_guard.readers.memory import MemoryReader
 
 GiB = 1 << 30
 MEMINFO = "MemTotal:       32768000 kB\nMemFree:        1000000 kB\nMemAvailable:   30000000 kB\n"
@@ -152,9 +152,7 @@ def test_vanished_cgroup_is_reported_not_raised(tmp_path):
     assert m.error is None and m.limit_source == "cgroup-v2"
 
 
-@pytest.mark.parametrize(
-    "cpu_max, expected", [("max 100000", None), ("250000 100000", 2.5), ("50000 100000", 0.5)]
-)
+@pytest.mark.parametrize("cpu_max, expected", [("max 100000", None), ("250000 100000", 2.5), ("50000 100000", 0.5)])
 def test_v2_cpu_quota(tmp_path, cpu_max, expected):
     root = v2_tree(tmp_path, cpu_max=cpu_max)
     group = cg.find_cgroup("cpu", f"{root}/sys", f"{root}/proc/self")

@@ -19,7 +19,7 @@ CHILD = textwrap.dedent(
         f.write(str(os.getpid()))
     block = bytearray(64 << 20)
     block[::4096] = b"x" * len(block[::4096])
-    from colab_guard.memory import MemoryReader
+    from colab_guard.readers.memory import MemoryReader
     reading = MemoryReader(env={}).read()
     base = os.path.dirname(sys.argv[1])
     usage = int(open(os.path.join(base, "memory.usage_in_bytes")).read())
@@ -31,7 +31,7 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.cgroup
-def test_reported_limit_and_working_set_match_the_real_cgroup(memory_cgroup):  # noqa: F811
+def test_reported_limit_and_working_set_match_the_real_cgroup(memory_cgroup):
     # Given a real cgroup limited to 200 MiB, and a process in it holding 64 MiB
     group = memory_cgroup(200 * MiB)
     out = subprocess.run([sys.executable, "-c", CHILD, group.procs], capture_output=True, text=True, timeout=60)

@@ -18,12 +18,12 @@ import urllib.parse
 import urllib.request
 
 import psutil
-from conftest import cmdline
 import pytest
+from conftest import cmdline
 from tornado.httpclient import HTTPClientError
 
-from colab_guard.colab_runtime import COLAB_ORIGIN, ROUTES, colab_resources, origin_allowed, routes
-from colab_guard.memory import MemoryReader
+from colab_guard.readers.memory import MemoryReader
+from colab_guard.server.colab_runtime import COLAB_ORIGIN, ROUTES, colab_resources, origin_allowed, routes
 
 OTHER_ORIGIN = "https://attacker.example"
 RESOURCES = ("colab-guard", "v1", "resources")
@@ -70,7 +70,9 @@ def strip_xssi(body: bytes) -> dict:
 @pytest.mark.parametrize("route", [RESOURCES, pytest.param(COLAB_RESOURCES, marks=colab_routes), ("api", "kernels")])
 async def test_preflight_from_colab_is_granted_with_private_network_access(jp_fetch, route):
     # When Chrome preflights a request from Colab's page to this server on localhost
-    response = await jp_fetch(*route, method="OPTIONS", headers=preflight_headers(COLAB_ORIGIN, **{"Access-Control-Request-Headers": "authorization"}))
+    response = await jp_fetch(
+        *route, method="OPTIONS", headers=preflight_headers(COLAB_ORIGIN, **{"Access-Control-Request-Headers": "authorization"})
+    )
     # Then the preflight succeeds for Colab's origin, credentials and the private network included
     assert response.code in (200, 204)
     assert response.headers["Access-Control-Allow-Origin"] == COLAB_ORIGIN
@@ -205,7 +207,14 @@ async def test_build_info_gives_the_release_tag_from_the_environment(jp_fetch, m
 async def test_colab_endpoints_refuse_without_token(jp_fetch, route, method):
     # When a request comes without a valid token
     with pytest.raises(HTTPClientError) as err:
-        await jp_fetch(*route, method=method, headers={"Authorization": ""}, follow_redirects=False, allow_nonstandard_methods=True, body=None if method in ("GET", "DELETE") else b"{}")
+        await jp_fetch(
+            *route,
+            method=method,
+            headers={"Authorization": ""},
+            follow_redirects=False,
+            allow_nonstandard_methods=True,
+            body=None if method in ("GET", "DELETE") else b"{}",
+        )
     # Then it is refused and nothing is given away
     assert err.value.code == 403
     assert XSSI not in (err.value.response.body or b"")
@@ -230,13 +239,27 @@ def test_not_served_in_colabs_own_runtime():
 def test_ever_used_stays_true_once_a_gpu_held_memory():
     # Given a GPU seen holding memory, then released
     ever_used = set()
-    gpu = {"kind": "gpu", "index": 0, "uuid": "GPU-1", "name": "Tesla T4", "memory_total": 16 << 30, "utilization_gpu": 37, "utilization_memory": None}
+    gpu = {
+        "kind": "gpu",
+        "index": 0,
+        "uuid": "GPU-1",
+        "name": "Tesla T4",
+        "memory_total": 16 << 30,
+        "utilization_gpu": 37,
+        "utilization_memory": None,
+    }
     busy = {"host": {}, "accelerators": [{**gpu, "memory_used": 3 << 30}]}
     idle = {"host": {}, "accelerators": [{**gpu, "memory_used": 0, "utilization_gpu": 0}]}
     (first,) = colab_resources(busy, {}, ever_used)["gpus"]
     (later,) = colab_resources(idle, {}, ever_used)["gpus"]
     # Then it is still reported as used, with utilisations as fractions and an unknown one left out
-    assert first == {"name": "Tesla T4", "memoryUsedBytes": 3 << 30, "memoryTotalBytes": 16 << 30, "gpuUtilization": 0.37, "everUsed": True}
+    assert first == {
+        "name": "Tesla T4",
+        "memoryUsedBytes": 3 << 30,
+        "memoryTotalBytes": 16 << 30,
+        "gpuUtilization": 0.37,
+        "everUsed": True,
+    }
     assert later["everUsed"] is True and later["memoryUsedBytes"] == 0 and later["gpuUtilization"] == 0.0
     # And a GPU never seen in use is not
     fresh = {"host": {}, "accelerators": [{**gpu, "uuid": "GPU-2", "memory_used": 0}]}
@@ -255,10 +278,22 @@ class TestRecordedGpus:
     async def test_gpus_in_colabs_shape(self, jp_fetch):
         body = strip_xssi((await jp_fetch(*COLAB_RESOURCES)).body)
         assert body["gpus"] == [
-            {"name": "NVIDIA A100-SXM4-40GB", "memoryUsedBytes": 31576817664, "memoryTotalBytes": 42949672960,
-             "gpuUtilization": 0.02, "memoryUtilization": 0.01, "everUsed": True},
-            {"name": "NVIDIA A100-SXM4-40GB", "memoryUsedBytes": 438304768, "memoryTotalBytes": 42949672960,
-             "gpuUtilization": 0.0, "memoryUtilization": 0.0, "everUsed": True},
+            {
+                "name": "NVIDIA A100-SXM4-40GB",
+                "memoryUsedBytes": 31576817664,
+                "memoryTotalBytes": 42949672960,
+                "gpuUtilization": 0.02,
+                "memoryUtilization": 0.01,
+                "everUsed": True,
+            },
+            {
+                "name": "NVIDIA A100-SXM4-40GB",
+                "memoryUsedBytes": 438304768,
+                "memoryTotalBytes": 42949672960,
+                "gpuUtilization": 0.0,
+                "memoryUtilization": 0.0,
+                "everUsed": True,
+            },
         ]
 
 
@@ -274,7 +309,7 @@ def free_port() -> int:
 def command() -> list[str]:
     """The installed console script; the same entry point through Python where scripts are not on PATH."""
     script = shutil.which("colab-guard")
-    return [script] if script else [sys.executable, "-m", "colab_guard.cli"]
+    return [script] if script else [sys.executable, "-m", "colab_guard.server.cli"]
 
 
 @pytest.fixture
@@ -284,7 +319,9 @@ def runtime_env(tmp_path):
     config.mkdir()
     # the server's config file overrides the extension's own one
     (config / "jupyter_server_config.py").write_text('c.ColabGuard.memory_limit = "3G"\n')
-    (config / "jupyter_colab_guard_config.json").write_text(json.dumps({"ColabGuard": {"memory_limit": "1G", "keep_snapshots": 5}}))
+    (config / "jupyter_colab_guard_config.json").write_text(
+        json.dumps({"ColabGuard": {"memory_limit": "1G", "keep_snapshots": 5}})
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COLAB_", "JUPYTER_TOKEN", "JPY_"))}
     env.update(
         JUPYTER_CONFIG_DIR=str(config),
@@ -302,7 +339,15 @@ class LocalRuntime:
     def __init__(self, tmp_path, env, port, *extra):
         self.port = port
         self.log = tmp_path / f"server-{port}.log"
-        args = [*command(), "local-runtime", "--port", str(port), "--no-browser", f"--ServerApp.root_dir={tmp_path / 'notebooks'}", *extra]
+        args = [
+            *command(),
+            "local-runtime",
+            "--port",
+            str(port),
+            "--no-browser",
+            f"--ServerApp.root_dir={tmp_path / 'notebooks'}",
+            *extra,
+        ]
         if os.geteuid() == 0:
             args.append("--allow-root")
         with open(self.log, "wb") as log:
@@ -405,14 +450,20 @@ def test_local_runtime_command_serves_colab_with_the_watcher_in_its_kernels(loca
     # And `colab-guard config` says where each of those settings came from
     shown = subprocess.run([*command(), "config"], env=runtime_env, capture_output=True, text=True, check=True).stdout
     config_dir = runtime_env["JUPYTER_CONFIG_DIR"]
-    assert re.search(rf"ColabGuard\.memory_limit +=.*{3 << 30} +# {re.escape(config_dir)}/jupyter_server_config\.py$", shown, re.M), shown
-    assert re.search(rf"ColabGuard\.keep_snapshots +=.*5 +# {re.escape(config_dir)}/jupyter_colab_guard_config\.json$", shown, re.M), shown
+    assert re.search(
+        rf"ColabGuard\.memory_limit +=.*{3 << 30} +# {re.escape(config_dir)}/jupyter_server_config\.py$", shown, re.M
+    ), shown
+    assert re.search(
+        rf"ColabGuard\.keep_snapshots +=.*5 +# {re.escape(config_dir)}/jupyter_colab_guard_config\.json$", shown, re.M
+    ), shown
     assert re.search(r"ColabGuard\.warn_percent +=.*75\.0 +# default$", shown, re.M), shown
     assert re.search(r"ColabGuard\.allow_private_network +=.*False +# default$", shown, re.M), shown
 
 
 def test_config_command_line_wins_and_typos_are_refused(runtime_env):
-    shown = subprocess.run([*command(), "config", "--ColabGuard.memory_limit=2G"], env=runtime_env, capture_output=True, text=True, check=True).stdout
+    shown = subprocess.run(
+        [*command(), "config", "--ColabGuard.memory_limit=2G"], env=runtime_env, capture_output=True, text=True, check=True
+    ).stdout
     assert re.search(rf"ColabGuard\.memory_limit +=.*{2 << 30} +# command line$", shown, re.M), shown
     typo = subprocess.run([*command(), "config", "--ColabGuard.memory_limt=2G"], env=runtime_env, capture_output=True, text=True)
     assert typo.returncode == 2 and "no ColabGuard setting named memory_limt" in typo.stderr

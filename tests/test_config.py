@@ -5,7 +5,7 @@ import json
 import pytest
 from traitlets import TraitError
 
-from colab_guard.app import ColabGuard
+from colab_guard.server.extension import ColabGuard
 
 
 def test_memory_limit_accepts_units():
@@ -14,7 +14,9 @@ def test_memory_limit_accepts_units():
     assert ColabGuard().memory_limit is None
 
 
-@pytest.mark.parametrize("bad, message", [({"memory_limit": "lots"}, "memory_limit"), ({"sample_interval": 0.0}, "sample_interval")])
+@pytest.mark.parametrize(
+    "bad, message", [({"memory_limit": "lots"}, "memory_limit"), ({"sample_interval": 0.0}, "sample_interval")]
+)
 def test_bad_settings_are_refused_with_the_setting_named(bad, message):
     with pytest.raises(TraitError, match=message):
         ColabGuard(**bad)

@@ -9,9 +9,9 @@ import pytest
 from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
 from kernel_helpers import start_notebook_kernel
 
-from colab_guard.gpu_oom import explain, is_gpu_oom
-from colab_guard.nvml import GpuReader
-from colab_guard.nvml_replay import ReplayNvml
+from colab_guard.kernel.gpu_oom import explain, is_gpu_oom
+from colab_guard.readers.nvml import GpuReader
+from colab_guard.readers.nvml_replay import ReplayNvml
 
 GiB = 1 << 30
 

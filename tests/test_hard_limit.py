@@ -40,14 +40,14 @@ def run(env_extra, tmp_path, group):
 
 
 @pytest.mark.cgroup
-def test_too_big_allocation_is_a_memory_error_with_the_hard_limit(tmp_path, memory_cgroup):  # noqa: F811
+def test_too_big_allocation_is_a_memory_error_with_the_hard_limit(tmp_path, memory_cgroup):
     out = run({"COLAB_GUARD_HARD_LIMIT": "1"}, tmp_path, memory_cgroup(1 << 30))
     assert "MEMORYERROR Unable to allocate 2.00 GiB" in out.stdout, out.stdout + out.stderr
     assert "SMALL OK 67108864" in out.stdout
 
 
 @pytest.mark.cgroup
-def test_without_it_the_allocation_summons_the_oom_killer(tmp_path, memory_cgroup):  # noqa: F811
+def test_without_it_the_allocation_summons_the_oom_killer(tmp_path, memory_cgroup):
     group = memory_cgroup(1 << 30)
     out = run({}, tmp_path, group)
     assert out.returncode == -9 and "MEMORYERROR" not in out.stdout, out.stdout + out.stderr

@@ -34,11 +34,13 @@ async def restarted_kernel(manager, old_pid):
             return process.pid
         await asyncio.sleep(0.5)
     raise AssertionError("the kernel was not restarted")
+
+
 RUNS_PER_RATE = 5
 
 
 @pytest.mark.cgroup
-async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serverapp, memory_cgroup):  # noqa: F811
+async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serverapp, memory_cgroup):
     limit = 768 << 20
     group = memory_cgroup(limit)
     kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "runaway.ipynb")
@@ -76,7 +78,11 @@ async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serve
                 assert check["text"] == "499999500000 {'a': [1, 2, 3]}\n", check
         assert stopped >= 19, outcomes
         # the memory of the stopped cells was freed: the kernel is back under the warning level
-        status = json.loads((await kernel.run("import colab_guard.kernel as k, json; print(json.dumps(k.get_guard().status()['memory']))"))["text"])
+        status = json.loads(
+            (await kernel.run("import colab_guard.kernel as k, json; print(json.dumps(k.get_guard().status()['memory']))"))[
+                "text"
+            ]
+        )
         assert status["percent"] < 75
         # and %guard top lists what holds memory
         assert "before" in (await kernel.run("%guard top"))["text"]

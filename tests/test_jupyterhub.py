@@ -121,8 +121,14 @@ class Hub:
         with open(config, "w") as f:
             f.write(
                 HUB_CONFIG.format(
-                    homes=self.homes, work=self.work, public_port=self.port, hub_port=free_port(),
-                    proxy_api_port=free_port(), chp=chp, password=PASSWORD, token=SERVICE_TOKEN,
+                    homes=self.homes,
+                    work=self.work,
+                    public_port=self.port,
+                    hub_port=free_port(),
+                    proxy_api_port=free_port(),
+                    chp=chp,
+                    password=PASSWORD,
+                    token=SERVICE_TOKEN,
                 )  # fmt: skip
             )
         self.log = open(os.path.join(self.work, "jupyterhub.log"), "w")
@@ -151,7 +157,7 @@ class Hub:
                     return
             except OSError:
                 pass
-            except Exception as exc:  # noqa: BLE001 - httpx's connection errors while it starts
+            except Exception as exc:
                 if "Connect" not in type(exc).__name__:
                     raise
             time.sleep(0.3)

@@ -21,7 +21,9 @@ async def test_watcher_loaded_snapshot_restore_in_a_fresh_kernel(jp_fetch, jp_se
     # Given a notebook kernel the server started: the watcher is loaded without any user action
     kernel = await start_notebook_kernel(jp_fetch, jp_serverapp)
     try:
-        out = await kernel.run("import colab_guard.kernel as k; print(k.get_guard().watcher.running, k.get_guard().settings.notebook)")
+        out = await kernel.run(
+            "import colab_guard.kernel as k; print(k.get_guard().watcher.running, k.get_guard().settings.notebook)"
+        )
         assert out["error"] is None, out
         running, notebook = out["text"].split()
         assert running == "True" and notebook.endswith("analysis.ipynb")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from colab_guard.memory import parse_size, read_meminfo
+from colab_guard.readers.memory import parse_size, read_meminfo
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@
 import pynvml
 import pytest
 
-from colab_guard.nvml import GpuReader
-from colab_guard.nvml_replay import ReplayNvml
+from colab_guard.readers.nvml import GpuReader
+from colab_guard.readers.nvml_replay import ReplayNvml
 
 MiB = 1 << 20
 

@@ -22,6 +22,7 @@ def jp_server_config(kernel_server_config):
     jp_server_config["ColabGuard"]["interrupt_cells"] = False
     return jp_server_config
 
+
 SETUP = """
 import numpy as np, pandas as pd, hashlib, time
 big = np.random.default_rng(7).random(20_000_000)             # 160 MB of float64
@@ -44,7 +45,7 @@ grow()
 
 
 @pytest.mark.cgroup
-async def test_oom_killed_kernel_snapshot_postmortem_and_restore(jp_fetch, jp_serverapp, memory_cgroup):  # noqa: F811
+async def test_oom_killed_kernel_snapshot_postmortem_and_restore(jp_fetch, jp_serverapp, memory_cgroup):
     # Given a notebook kernel moved into a real 1 GiB memory cgroup, holding some variables
     group = memory_cgroup(1 << 30)
     kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "oom.ipynb")

@@ -16,18 +16,18 @@ from importlib.resources import files
 
 import jsonschema
 import psutil
-from conftest import cmdline
 import pytest
 import schemathesis
 import yaml
+from conftest import cmdline
 from hypothesis import HealthCheck, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
-from colab_guard.handlers import ROUTES
+from colab_guard.server.routes import ROUTES
 from colab_guard.snapshot import take_snapshot
 
-SPEC = files("colab_guard") / "openapi.yaml"
+SPEC = files("colab_guard.server") / "openapi.yaml"
 TOKEN = "openapi-test-token-0123456789abcdef"
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
@@ -64,10 +64,16 @@ class LiveServer:
         )
         (tmp / "notebooks").mkdir()
         args = [
-            sys.executable, "-m", "jupyter_server",
-            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
-            "--ServerApp.open_browser=False", f"--ServerApp.root_dir={tmp / 'notebooks'}",
-            f"--IdentityProvider.token={TOKEN}", "--ServerApp.allow_unauthenticated_access=False",
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            "--ServerApp.ip=127.0.0.1",
+            "--ServerApp.open_browser=False",
+            f"--ServerApp.root_dir={tmp / 'notebooks'}",
+            f"--IdentityProvider.token={TOKEN}",
+            "--ServerApp.allow_unauthenticated_access=False",
             '--ServerApp.jpserver_extensions={"colab_guard": True}',
             f"--ColabGuard.nvml_recording={os.path.join(DATA, 'nvml', 'a100x2.json')}",
             "--ColabGuard.sample_interval=0.2",
@@ -135,7 +141,9 @@ def error_is_json_with_a_message(ctx, response, case):
     """Every 4xx answer is JSON with a non-empty `message`."""
     if 400 <= response.status_code < 500:
         content_type = (response.headers.get("content-type") or [""])[0]
-        assert content_type.startswith("application/json"), f"{response.status_code} answered as {content_type!r}: {response.content[:200]!r}"
+        assert content_type.startswith("application/json"), (
+            f"{response.status_code} answered as {content_type!r}: {response.content[:200]!r}"
+        )
         body = json.loads(response.content)
         assert isinstance(body.get("message"), str) and body["message"], f"no message in {body!r}"
     return None
@@ -166,7 +174,7 @@ def _to_json_schema(node):
 
 def test_every_route_is_described():
     # Every colab-guard route and Colab endpoint is in the spec, and nothing else
-    from colab_guard.colab_runtime import routes
+    from colab_guard.server.colab_runtime import routes
 
     def as_openapi(pattern: str, names: list[str]) -> str:
         for name in names:

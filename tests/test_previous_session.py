@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from colab_guard.contract.files import write_json_atomic
 from colab_guard.snapshot import snapshot_root, take_snapshot
-from colab_guard.snapshot_io import write_json_atomic
 
 DEAD_PID = 2**22 + 12345  # above pid_max's default range: no such process
 
@@ -20,7 +20,11 @@ DEAD_PID = 2**22 + 12345  # above pid_max's default range: no such process
 def jp_server_config(jp_server_config, tmp_path):
     snapdir = str(tmp_path / "snapshots")
     take_snapshot({"weights": [1.0, 2.0]}, snapdir, "/home/ada/train.ipynb")
-    for notebook, percent, clean in [("/home/ada/train.ipynb", 97.5, False), ("/home/ada/ok.ipynb", 99.0, True), ("/home/ada/low.ipynb", 20.0, False)]:
+    for notebook, percent, clean in [
+        ("/home/ada/train.ipynb", 97.5, False),
+        ("/home/ada/ok.ipynb", 99.0, True),
+        ("/home/ada/low.ipynb", 20.0, False),
+    ]:
         root = snapshot_root(snapdir, notebook)
         os.makedirs(root, exist_ok=True)
         beat = {"pid": DEAD_PID, "time": time.time() - 60, "clean_exit": clean, "notebook": notebook,

@@ -10,7 +10,7 @@ from kernel_helpers import start_notebook_kernel
 from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import HTTPClientError
 
-from colab_guard import prometheus
+from colab_guard.server import prometheus
 from colab_guard.snapshot import take_snapshot
 
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from colab_guard.memory import MemoryReader, read_meminfo
+from colab_guard.readers.memory import MemoryReader, read_meminfo
 
 URL = ("colab-guard", "v1", "resources")
 

@@ -39,7 +39,11 @@ async def test_kernels_with_their_notebook_process_and_memory(jp_fetch, jp_serve
         assert k["gpu_memory"] is None  # no GPU here
         assert k["idle_seconds"] >= 0 and k["cull_at"] is None and k["seconds_to_cull"] is None
         policy = body["policy"]
-        assert policy["cull_idle_timeout"] == {"value": None, "source": "MappingKernelManager.cull_idle_timeout", "unit": "seconds"}
+        assert policy["cull_idle_timeout"] == {
+            "value": None,
+            "source": "MappingKernelManager.cull_idle_timeout",
+            "unit": "seconds",
+        }
         assert policy["idle_timeout"]["source"] == "ColabGuard.idle_timeout"
         assert body["server"]["started"] and body["server"]["seconds_to_shutdown"] is None
         assert body["cost"] is None  # no rate configured: no invented figure

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 
-from colab_guard import snapshot as snapshot_module
 from colab_guard.snapshot import SnapshotError, list_snapshots, restore_snapshot, take_snapshot
+from colab_guard.snapshot import writer as snapshot_module
 
 MiB = 1 << 20
 
@@ -81,9 +81,11 @@ CHARGE = textwrap.dedent(
 
 @pytest.mark.cgroup
 @pytest.mark.parametrize("method, bound", [("colab-guard", 64 * MiB), ("pickle-4", None)])
-def test_cgroup_charge_while_writing(memory_cgroup, tmp_path, method, bound):  # noqa: F811
+def test_cgroup_charge_while_writing(memory_cgroup, tmp_path, method, bound):
     group = memory_cgroup(4 << 30)
-    result = subprocess.run([sys.executable, "-c", CHARGE, group.path, method, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", CHARGE, group.path, method, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     extra = json.loads(result.stdout)["extra"]
     if bound is not None:

@@ -2,8 +2,8 @@
 
 from conftest import write_tree
 
-from colab_guard.environment import detect_environment
-from colab_guard.tpu import TPU_NODE_NOTE, detect_tpu
+from colab_guard.readers.environment import detect_environment
+from colab_guard.readers.tpu import TPU_NODE_NOTE, detect_tpu
 
 
 def test_no_tpu(tmp_path):

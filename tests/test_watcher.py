@@ -4,9 +4,11 @@ import os
 
 from conftest import write_tree
 
-from colab_guard.memory import MemoryReader
+from colab_guard.contract.heartbeat import read_heartbeat
+from colab_guard.contract.settings import WatcherSettings
+from colab_guard.kernel.watcher import Watcher
+from colab_guard.readers.memory import MemoryReader
 from colab_guard.snapshot import list_snapshots
-from colab_guard.watcher import Watcher, WatcherSettings, read_heartbeat
 
 GiB = 1 << 30
 

@@ -69,7 +69,15 @@ async def snapshot_ids(jp_fetch) -> list[str]:
 
 async def delete(jp_fetch, key, snapshot_id, headers):
     return await jp_fetch(
-        "colab-guard", "v1", "snapshots", key, snapshot_id, method="DELETE", headers=headers, raise_error=False, follow_redirects=False
+        "colab-guard",
+        "v1",
+        "snapshots",
+        key,
+        snapshot_id,
+        method="DELETE",
+        headers=headers,
+        raise_error=False,
+        follow_redirects=False,
     )
 
 

@@ -14,14 +14,14 @@ from collections.abc import Callable, Mapping
 
 import psutil
 
-from .environment import detect_environment
+from ..readers.environment import detect_environment
+from ..readers.host import CpuReader, disk_usage
+from ..readers.memory import MemoryReader
+from ..readers.nvml import GpuReader
+from ..readers.tpu import detect_tpu
+from .cost import CostMeter
 from .history import History
-from .host import CpuReader, disk_usage
-from .memory import MemoryReader
-from .nvml import GpuReader
-from .tpu import detect_tpu
 from .usage_log import UsageLog
-from .utilization import CostMeter
 
 # TPU evidence (device files, variables) does not change while a runtime lives; look rarely.
 TPU_REFRESH_SECONDS = 60.0
@@ -136,7 +136,7 @@ class Sampler:
         while not self._stop.wait(self.interval):
             try:
                 self.sample()
-            except Exception:  # noqa: BLE001 - one bad sample must not end monitoring
+            except Exception:
                 log.exception("colab-guard: sampling failed")
 
     def start(self) -> None:

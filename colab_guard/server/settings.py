@@ -1,32 +1,20 @@
-"""The colab-guard server extension: every setting, and the sampler's life cycle."""
+"""Every setting of colab-guard's server extension, validated as it is set (``c.ColabGuard.*``)."""
 
 from __future__ import annotations
 
 import os
 
-from jupyter_server.extension.application import ExtensionApp
-from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, Union, default, validate
+from traitlets.config import Configurable
 
-from . import colab_runtime, handlers, prometheus
-from .admin import admin_settings
-from .history import History
-from .host import CpuReader
-from .kernels import KernelLauncher
-from .memory import MemoryReader, parse_size
-from .nvml import DEFAULT_RETRY_SECONDS, GpuReader
-from .paths import default_snapshot_dir
-from .sampler import Sampler
-from .sessions import SessionTracker
-from .usage_log import UsageLog
-from .utilization import CostMeter
+from ..contract.paths import default_snapshot_dir
+from ..contract.settings import WatcherSettings
+from ..readers.memory import parse_size
+from ..readers.nvml import DEFAULT_RETRY_SECONDS
 
 
-class ColabGuard(ExtensionApp):
-    """colab-guard: accelerator, memory headroom and limits of this runtime, for JupyterLab and Colab."""
-
-    name = "colab_guard"
-    load_other_extensions = True
+class ColabGuardSettings(Configurable):
+    """The settings of ``ColabGuard``; the extension app inherits them, so they read ``c.ColabGuard.NAME``."""
 
     sample_interval = Float(
         1.0,
@@ -53,7 +41,7 @@ class ColabGuard(ExtensionApp):
     nvml_recording = Unicode(
         "",
         help="""Testing and demos only: path to an NVML recording (made with `python -m
-        colab_guard.nvml`) to replay instead of the real NVIDIA driver.""",
+        colab_guard.readers.nvml`) to replay instead of the real NVIDIA driver.""",
     ).tag(config=True)
 
     nvml_retry_seconds = Float(
@@ -132,9 +120,7 @@ class ColabGuard(ExtensionApp):
     low_utilization_threshold = Float(
         10.0, help="GPU utilisation (percent) under which time with GPU memory held counts as idle."
     ).tag(config=True)
-    low_utilization_minutes = Float(10.0, help="Minutes of low GPU utilisation before the advice appears.").tag(
-        config=True
-    )
+    low_utilization_minutes = Float(10.0, help="Minutes of low GPU utilisation before the advice appears.").tag(config=True)
     memory_trend_seconds = Float(
         300.0, help="Window (seconds) over which a steady memory growth is detected and projected to the limit."
     ).tag(config=True)
@@ -143,12 +129,8 @@ class ColabGuard(ExtensionApp):
     usage_log_interval = Float(
         60.0, help="Seconds between two lines of the resource-usage log (JSON lines); 0 turns the log off."
     ).tag(config=True)
-    usage_log_max_bytes = Int(5 << 20, help="Size at which the usage log rotates (3 old files are kept).").tag(
-        config=True
-    )
-    usage_log_path = Unicode(help="The usage log; defaults to colab_guard/usage.jsonl in the Jupyter data dir.").tag(
-        config=True
-    )
+    usage_log_max_bytes = Int(5 << 20, help="Size at which the usage log rotates (3 old files are kept).").tag(config=True)
+    usage_log_path = Unicode(help="The usage log; defaults to colab_guard/usage.jsonl in the Jupyter data dir.").tag(config=True)
 
     cgroup_root = Unicode("/sys/fs/cgroup", help="Where the cgroup filesystems are mounted.").tag(config=True)
     proc_root = Unicode("/proc", help="Where procfs is mounted.").tag(config=True)
@@ -164,7 +146,9 @@ class ColabGuard(ExtensionApp):
     def _check_rates(self, proposal):
         for pattern, rate in proposal.value.items():
             if not isinstance(rate, dict) or not isinstance(rate.get("rate"), (int, float)) or rate["rate"] < 0:
-                raise TraitError(f'ColabGuard.rates[{pattern!r}] must be {{"rate": <hourly number>, "unit": "..."}}, not {rate!r}')
+                raise TraitError(
+                    f'ColabGuard.rates[{pattern!r}] must be {{"rate": <hourly number>, "unit": "..."}}, not {rate!r}'
+                )
         return proposal.value
 
     @default("snapshot_dir")
@@ -198,90 +182,27 @@ class ColabGuard(ExtensionApp):
         except ValueError as exc:
             raise TraitError(f"ColabGuard.memory_limit: {exc}") from exc
 
-    def apply_admin_settings(self) -> dict:
-        """Re-apply what the admin fixed system-wide over anything a user's own config set."""
-        fixed = admin_settings()
-        for name, (value, path) in fixed.items():
-            before = getattr(self, name)
-            setattr(self, name, value)  # validated like any setting
-            if getattr(self, name) != before:
-                self.log.warning("colab-guard: ColabGuard.%s is fixed by the admin (%s); the user's value is ignored", name, path)
-        self.admin_fixed = {name: path for name, (value, path) in fixed.items()}
-        return fixed
-
-    def initialize_settings(self):
-        """Build the readers and start the one sampler of this server."""
-        self.apply_admin_settings()
-        nvml = None
-        if self.nvml_recording:
-            from .nvml_replay import ReplayNvml
-
-            nvml = ReplayNvml(self.nvml_recording)
-        self.sampler = Sampler(
-            memory=MemoryReader(self.cgroup_root, self.proc_root, config_limit=self.memory_limit),
-            cpu=CpuReader(self.cgroup_root, self.proc_root),
-            gpus=GpuReader(nvml, retry_seconds=self.nvml_retry_seconds),
-            disk_paths={"root_dir": self.serverapp.root_dir, "snapshot_dir": self.snapshot_dir},
-            interval=self.sample_interval,
-            dev_root=self.dev_root,
-            history=History(self.history_seconds, self.sample_interval),
-            meter=CostMeter(self.low_utilization_threshold),
-            usage_log=UsageLog(self.usage_log_path, self.usage_log_interval, self.usage_log_max_bytes)
-            if self.usage_log_interval > 0
-            else None,
+    def watcher_settings(self) -> WatcherSettings:
+        """The kernel watcher's settings, checked together (thresholds in order) before anything starts."""
+        settings = WatcherSettings(
+            warn_percent=self.warn_percent,
+            snapshot_percent=self.snapshot_percent,
+            critical_percent=self.critical_percent,
+            interrupt=self.interrupt_cells,
+            hard_limit=self.hard_limit,
+            keep=self.keep_snapshots,
+            memory_limit=self.memory_limit,
+            snapshot_dir=self.snapshot_dir,
         )
-        self.sampler.start()
-        self.log.info("colab-guard: sampling every %.2fs", self.sample_interval)
-        if not self.warn_percent <= self.snapshot_percent <= self.critical_percent:
-            raise TraitError("ColabGuard needs warn_percent <= snapshot_percent <= critical_percent")
-        self.kernels = KernelLauncher(self)
-        self.kernels.install()
-        self.sessions = SessionTracker(self)
-        # keeps the sampler's list of kernel processes current, and enforces the countdown if asked
-        self._housekeeping = PeriodicCallback(self._housekeep, 1000 * max(self.sample_interval, 1.0))
-        self._housekeeping.start()
-        for report in self.kernels.scan_previous_session():
-            self.log.warning(
-                "colab-guard: the previous kernel of %s likely died of the OOM killer at %.0f%% of its memory limit",
-                report["notebook"] or "a session",
-                report["percent"] or 0,
-            )
-        colab_runtime.install(self)
-        prometheus.register(self)
-
-    async def _housekeep(self) -> None:
-        self.sessions.update_pids()
-        if self.enforce:
-            await self.kernels.enforce(await self.sessions.payload())
+        try:
+            settings.validate()
+        except ValueError as exc:
+            raise TraitError(f"ColabGuard: {exc}") from None
+        return settings
 
     def kernel_env(self) -> dict[str, str]:
         """The watcher's settings, passed to the kernels this server starts."""
-        env = {
-            "COLAB_GUARD_SNAPSHOT_DIR": self.snapshot_dir,
-            "COLAB_GUARD_WARN_PERCENT": str(self.warn_percent),
-            "COLAB_GUARD_SNAPSHOT_PERCENT": str(self.snapshot_percent),
-            "COLAB_GUARD_KEEP": str(self.keep_snapshots),
-            "COLAB_GUARD_CRITICAL_PERCENT": str(self.critical_percent),
-            "COLAB_GUARD_INTERRUPT": "1" if self.interrupt_cells else "0",
-            "COLAB_GUARD_HARD_LIMIT": "1" if self.hard_limit else "0",
-        }
-        if self.memory_limit:
-            env["COLAB_GUARD_MEMORY_LIMIT"] = str(self.memory_limit)
+        env = self.watcher_settings().to_env()
         if self.nvml_recording:
             env["COLAB_GUARD_NVML_RECORDING"] = self.nvml_recording
         return env
-
-    def initialize_handlers(self):
-        self.handlers.extend(handlers.ROUTES + colab_runtime.ROUTES)
-
-    async def stop_extension(self):
-        """Stop the sampler with the server."""
-        sampler = getattr(self, "sampler", None)
-        if sampler is not None:
-            sampler.stop()
-        kernels = getattr(self, "kernels", None)
-        if kernels is not None:
-            kernels.uninstall()
-        housekeeping = getattr(self, "_housekeeping", None)
-        if housekeeping is not None:
-            housekeeping.stop()

@@ -194,7 +194,7 @@ class SessionTracker:
         sampler = self.app.sampler
         accelerators = sampler.latest.get("accelerators", [])
         memory = sampler.latest.get("host", {}).get("memory", {})
-        from .utilization import advice
+        from .cost import advice
 
         return {
             "now": _iso(now),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import time
 
-from .memory import human_bytes
-from .watcher import HEARTBEAT, read_heartbeat_file
+from ..contract.heartbeat import HEARTBEAT, read_heartbeat_file
+from ..readers.memory import human_bytes
 
 REMEDIES = [
     "shut down kernels you no longer use (Kernel > Shut Down Kernel, or the Running panel)",
@@ -69,7 +69,9 @@ def explain(gpus: list[dict], own_pids: set[int], kernels: dict[int, dict], now:
             beat = kernels.get(proc["pid"])
             if beat:
                 idle = beat.get("idle_since")
-                state = "running a cell" if beat.get("executing") else (f"idle for {(now - idle) / 60:.0f} min" if idle else "idle")
+                state = (
+                    "running a cell" if beat.get("executing") else (f"idle for {(now - idle) / 60:.0f} min" if idle else "idle")
+                )
                 lines.append(
                     f"  - the kernel of {beat.get('notebook') or 'another session'} (pid {proc['pid']}) holds {held}, {state}: "
                     "shut it down from its notebook (Kernel > Shut Down Kernel) or the Running panel to free it."

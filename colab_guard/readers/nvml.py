@@ -43,7 +43,10 @@ def _call(nvml, fn: str, *args, default=None):
 
 
 def _is_device_lost(nvml, exc) -> bool:
-    lost = {getattr(nvml, name, None) for name in ("NVML_ERROR_GPU_IS_LOST", "NVML_ERROR_UNINITIALIZED", "NVML_ERROR_DRIVER_NOT_LOADED")}
+    lost = {
+        getattr(nvml, name, None)
+        for name in ("NVML_ERROR_GPU_IS_LOST", "NVML_ERROR_UNINITIALIZED", "NVML_ERROR_DRIVER_NOT_LOADED")
+    }
     return getattr(exc, "value", None) in lost
 
 
@@ -119,7 +122,10 @@ class GpuReader:
         power = _call(nvml, "nvmlDeviceGetPowerUsage", handle)
         power_limit = _call(nvml, "nvmlDeviceGetEnforcedPowerLimit", handle)
         processes = []
-        for kind, fn in (("compute", "nvmlDeviceGetComputeRunningProcesses"), ("graphics", "nvmlDeviceGetGraphicsRunningProcesses")):
+        for kind, fn in (
+            ("compute", "nvmlDeviceGetComputeRunningProcesses"),
+            ("graphics", "nvmlDeviceGetGraphicsRunningProcesses"),
+        ):
             for proc in _call(nvml, fn, handle, default=[]) or []:
                 used = getattr(proc, "usedGpuMemory", None)
                 processes.append({"pid": proc.pid, "used_memory": used, "type": kind})
@@ -151,7 +157,7 @@ class GpuReader:
 def record(nvml: Any = None) -> dict:
     """Record NVML's raw answers on a real GPU machine, for ``nvml_replay`` to play back in tests.
 
-    ``python -m colab_guard.nvml > box.json`` on the GPU machine writes one recording.
+    ``python -m colab_guard.readers.nvml > box.json`` on the GPU machine writes one recording.
     """
     nvml = nvml or _load_pynvml()
 

@@ -54,7 +54,9 @@ def admin_settings(dirs: list[str] | None = None) -> dict:
 def _load(path: str) -> Config:
     if not os.path.isfile(path):
         return Config()
-    loader = (JSONFileConfigLoader if path.endswith(".json") else PyFileConfigLoader)(os.path.basename(path), os.path.dirname(path))
+    loader = (JSONFileConfigLoader if path.endswith(".json") else PyFileConfigLoader)(
+        os.path.basename(path), os.path.dirname(path)
+    )
     try:
         return loader.load_config()
     except Exception:  # noqa: BLE001 - a broken admin file: jupyter_server reports it itself

@@ -77,7 +77,9 @@ def advice(meter: CostMeter, low_minutes: float, trend, memory: dict) -> list[di
                 "threshold": meter.threshold,
                 "message": (
                     f"The GPU has stayed under {meter.threshold:.0f}% utilisation for {meter.low_streak / 60:.0f} minutes "
-                    "while holding memory: you are paying for an idle accelerator. Check: " + "; ".join(LOW_UTILIZATION_CAUSES) + "."
+                    "while holding memory: you are paying for an idle accelerator. Check: "
+                    + "; ".join(LOW_UTILIZATION_CAUSES)
+                    + "."
                 ),
                 "causes": LOW_UTILIZATION_CAUSES,
             }

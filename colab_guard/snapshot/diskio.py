@@ -11,18 +11,17 @@ Google Drive) each chunk is written, ``fdatasync``-ed and dropped from the cache
 from __future__ import annotations
 
 import errno
-import json
 import mmap
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import xxhash
-from concurrent.futures import Future, ThreadPoolExecutor
 
 ALIGN = 4096  # O_DIRECT needs offsets, lengths and memory aligned to the logical block size
 CHUNK = 8 << 20  # the bounce buffer: the most extra memory a write costs
 
 
-def checksum() -> "xxhash.xxh3_128":
+def checksum() -> xxhash.xxh3_128:
     """A fresh running checksum (xxh3-128: tens of GB/s, so checking unchanged data is cheap)."""
     return xxhash.xxh3_128()
 
@@ -152,47 +151,3 @@ class DirectWriter:
                 buf.close()
         except BufferError:
             pass  # a slice is still held by an exception's traceback; it is freed with it
-
-
-def write_small_file(path: str, data: bytes) -> None:
-    """Write a small file and fsync it (it lives inside a not-yet-renamed temporary directory)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_atomic(path: str, payload: dict, durable: bool = True) -> None:
-    """Replace ``path`` with JSON atomically (temporary file, rename); ``durable`` also fsyncs.
-
-    A heartbeat rewritten every few seconds need not be durable: the page cache outlives a killed
-    process, only a machine crash loses it.
-    """
-    tmp = f"{path}.tmp-{os.getpid()}"
-    data = json.dumps(payload).encode()
-    if durable:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        write_small_file(tmp, data)
-    else:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    if durable:
-        fsync_dir(os.path.dirname(path))
-
-
-def fsync_dir(path: str) -> None:
-    """Make a rename or a new entry in ``path`` durable."""
-    fd = os.open(path or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -23,8 +23,8 @@ from jupyter_server.utils import origin_matches_pat
 from tornado import web
 from tornado.web import OutputTransform
 
-from .environment import detect_environment
-from .handlers import ColabGuardHandler
+from ..readers.environment import detect_environment
+from .routes import ColabGuardHandler
 
 COLAB_ORIGIN = "https://colab.research.google.com"
 # Colab's endpoints prefix their JSON with this to defeat cross-site script inclusion; its clients strip it.

@@ -10,7 +10,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from .snapshot import SnapshotError, delete_snapshot
+from ..contract.manifests import SnapshotError, delete_snapshot
 
 
 class ColabGuardHandler(ExtensionHandlerMixin, APIHandler):
@@ -74,7 +74,7 @@ class SnapshotsHandler(ColabGuardHandler):
     @web.authenticated
     @authorized
     async def get(self):
-        snapshots = await run_sync(self.extensionapp.kernels.snapshots)
+        snapshots = await run_sync(self.extensionapp.snapshot_list.get)
         self.finish(json.dumps({"snapshot_dir": self.extensionapp.snapshot_dir, "snapshots": snapshots}))
 
 
@@ -86,7 +86,7 @@ class SnapshotHandler(ColabGuardHandler):
     async def delete(self, key: str, snapshot: str):
         try:
             await run_sync(delete_snapshot, self.extensionapp.snapshot_dir, key, snapshot)
-            self.extensionapp.kernels.forget_snapshot_list()
+            self.extensionapp.snapshot_list.forget()
         except SnapshotError as exc:
             raise web.HTTPError(400, str(exc)) from None
         except FileNotFoundError as exc:

@@ -59,7 +59,14 @@ def local_runtime(port: int, extra: list[str]) -> int:
     def announce():
         # queued after the server's own socket binding: printed only once it listens
         url = connection_url(app)
-        lines = ["", "colab-guard: a local runtime for Colab is listening.", "In Colab: Connect > Connect to a local runtime, and paste this URL:", "", f"    {url}", ""]
+        lines = [
+            "",
+            "colab-guard: a local runtime for Colab is listening.",
+            "In Colab: Connect > Connect to a local runtime, and paste this URL:",
+            "",
+            f"    {url}",
+            "",
+        ]
         if not app.identity_provider.token:
             lines.insert(2, "WARNING: this server has no token; anyone who can reach its port can run code on it.")
         print("\n".join(lines), flush=True)
@@ -103,7 +110,8 @@ def effective_settings(argv: list[str]) -> tuple[list[Setting], list[str]]:
     from traitlets.config.application import Application
     from traitlets.config.loader import KVArgParseConfigLoader
 
-    from .app import ColabGuard
+    from .extension import ColabGuard
+    from .settings import ColabGuardSettings
 
     paths = config_file_paths()
     merged, sources, files = Config(), {}, []
@@ -115,7 +123,7 @@ def effective_settings(argv: list[str]) -> tuple[list[Setting], list[str]]:
                 for key in config["ColabGuard"]:
                     sources[key] = filename
                 merged.merge(Config({"ColabGuard": config["ColabGuard"]}))
-    own = ColabGuard.class_own_traits(config=True)
+    own = ColabGuardSettings.class_own_traits(config=True)
     loader = KVArgParseConfigLoader(argv)
     cli = loader.load_config()
     others = [a for a in loader.extra_args] + [f"--{section}.*" for section in cli if section != "ColabGuard"]
@@ -157,7 +165,9 @@ def print_config(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="colab-guard", description="colab-guard: a local runtime for Colab, and the effective settings.")
+    parser = argparse.ArgumentParser(
+        prog="colab-guard", description="colab-guard: a local runtime for Colab, and the effective settings."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser(
         "local-runtime",
@@ -165,9 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Start jupyter_server for Colab's 'Connect to a local runtime', with colab-guard. "
         "Other options are passed to the server (e.g. --ServerApp.root_dir=DIR, --allow-root).",
     )
-    run.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}); no other is tried")
+    run.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT}); no other is tried"
+    )
     run.add_argument("--no-browser", action="store_true", help="accepted for familiarity: no browser is ever opened")
-    cfg = sub.add_parser(
+    sub.add_parser(
         "config",
         help="print the effective ColabGuard settings and where each came from",
         description="Print every ColabGuard setting as the server resolves it. "

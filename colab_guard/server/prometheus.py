@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .snapshot import list_snapshots
+from ..contract.manifests import list_snapshots
 
 SNAPSHOT_CACHE_SECONDS = 10.0
 GPU_LABELS = ["gpu", "name"]
@@ -38,20 +38,14 @@ def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
             "The memory limit that really applies (smallest of config, cgroup, MEM_LIMIT, host RAM), by its source.",
             labels=["source"],
         ),
-        "headroom": GaugeMetricFamily(
-            "colab_guard_memory_headroom_bytes", "Memory limit minus working set."
-        ),
+        "headroom": GaugeMetricFamily("colab_guard_memory_headroom_bytes", "Memory limit minus working set."),
         "gpu_util": GaugeMetricFamily(
             "colab_guard_gpu_utilization_percent",
             "Percent of the last sample period during which a kernel ran on the GPU (NVML).",
             labels=GPU_LABELS,
         ),
-        "gpu_used": GaugeMetricFamily(
-            "colab_guard_gpu_memory_used_bytes", "GPU memory in use (NVML).", labels=GPU_LABELS
-        ),
-        "gpu_total": GaugeMetricFamily(
-            "colab_guard_gpu_memory_total_bytes", "GPU memory in all (NVML).", labels=GPU_LABELS
-        ),
+        "gpu_used": GaugeMetricFamily("colab_guard_gpu_memory_used_bytes", "GPU memory in use (NVML).", labels=GPU_LABELS),
+        "gpu_total": GaugeMetricFamily("colab_guard_gpu_memory_total_bytes", "GPU memory in all (NVML).", labels=GPU_LABELS),
         "snapshots": GaugeMetricFamily(
             "colab_guard_snapshots", "Complete variable snapshots in the snapshot dir, every notebook."
         ),
@@ -157,7 +151,7 @@ def _kernel_countdowns(app) -> list[dict]:
             except KeyError:
                 continue  # shut down while we looked
         return out
-    except Exception:  # noqa: BLE001 - a scrape must still return every other metric
+    except Exception:
         log.exception("colab-guard: cannot read the kernels' countdowns for /metrics")
         return []
 

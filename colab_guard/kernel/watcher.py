@@ -9,84 +9,22 @@ killer leaves evidence of what memory looked like just before.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from .memory import MemoryReader, parse_size
-from .snapshot import SnapshotError, snapshot_root, take_snapshot
-from .snapshot_io import write_json_atomic
+from ..contract.files import write_json_atomic
+from ..contract.heartbeat import heartbeat_path
+from ..contract.manifests import SnapshotError
+from ..contract.settings import WatcherSettings
+from ..readers.memory import MemoryReader
+from ..snapshot.writer import take_snapshot
 
-HEARTBEAT = "heartbeat.json"
 # The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get
 # from "far from the limit" to the OOM killer between two readings. Far from a large limit the
 # watcher still reads once a second; close to a small one, up to every 10 ms.
 ASSUMED_GROWTH = 2e9
-
-
-def _env_float(env, name, default):
-    try:
-        return float(env.get(name, default))
-    except ValueError:
-        return default
-
-
-def _env_bool(env, name, default):
-    value = env.get(name)
-    return default if value is None else value.strip().lower() not in ("0", "false", "no", "off", "")
-
-
-@dataclass
-class WatcherSettings:
-    """Thresholds in percent of the real limit; intervals in seconds."""
-
-    warn_percent: float = 75.0
-    snapshot_percent: float = 85.0
-    critical_percent: float = 95.0
-    interrupt: bool = True  # stop the running cell past critical_percent
-    # Keep RLIMIT_DATA just above what the container can still give, so that one allocation too big
-    # to fit fails with MemoryError instead of summoning the OOM killer. Off by default: see README.
-    hard_limit: bool = False
-    interval: float = 1.0
-    fast_interval: float = 0.1  # past the warning level
-    critical_interval: float = 0.01  # past the snapshot level: memory can run out within 100 ms
-    heartbeat_interval: float = 2.0
-    keep: int = 3
-    memory_limit: int | None = None
-    snapshot_dir: str | None = None
-    notebook: str | None = None
-
-    @classmethod
-    def from_env(cls, env=None) -> WatcherSettings:
-        """Settings the server passes to the kernels it starts (COLAB_GUARD_* variables)."""
-        env = os.environ if env is None else env
-        limit = env.get("COLAB_GUARD_MEMORY_LIMIT")
-        settings = cls(
-            warn_percent=_env_float(env, "COLAB_GUARD_WARN_PERCENT", cls.warn_percent),
-            snapshot_percent=_env_float(env, "COLAB_GUARD_SNAPSHOT_PERCENT", cls.snapshot_percent),
-            critical_percent=_env_float(env, "COLAB_GUARD_CRITICAL_PERCENT", cls.critical_percent),
-            interrupt=_env_bool(env, "COLAB_GUARD_INTERRUPT", True),
-            hard_limit=_env_bool(env, "COLAB_GUARD_HARD_LIMIT", False),
-            interval=_env_float(env, "COLAB_GUARD_INTERVAL", cls.interval),
-            keep=int(_env_float(env, "COLAB_GUARD_KEEP", cls.keep)),
-            memory_limit=parse_size(limit) if limit else None,
-            snapshot_dir=env.get("COLAB_GUARD_SNAPSHOT_DIR") or None,
-            notebook=env.get("JPY_SESSION_NAME") or env.get("COLAB_GUARD_NOTEBOOK") or None,
-        )
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        if not 0 < self.warn_percent <= self.snapshot_percent <= self.critical_percent <= 100:
-            raise ValueError(
-                f"colab-guard thresholds must satisfy 0 < warn ({self.warn_percent}) <= snapshot "
-                f"({self.snapshot_percent}) <= critical ({self.critical_percent}) <= 100"
-            )
-        if self.interval <= 0 or self.fast_interval <= 0:
-            raise ValueError("colab-guard sampling intervals must be positive")
 
 
 class Watcher:
@@ -124,7 +62,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._heartbeat_at = 0.0
-        self.heartbeat_path = os.path.join(snapshot_root(snapshot_dir, settings.notebook), HEARTBEAT)
+        self.heartbeat_path = heartbeat_path(snapshot_dir, settings.notebook)
 
     # -- life cycle
     def start(self) -> None:
@@ -229,7 +167,9 @@ class Watcher:
     def snapshot(self, reason: str = "manual"):
         """Take a snapshot now; returns its result, or None with the reason in ``last_error``."""
         reading = self.last
-        memory = None if reading is None else {"working_set": reading.working_set, "limit": reading.limit, "percent": reading.percent}
+        memory = (
+            None if reading is None else {"working_set": reading.working_set, "limit": reading.limit, "percent": reading.percent}
+        )
         self.snapshot_at_percent = reading.percent if reading else 0.0
         self.snapshot_names = self._signature()
         try:
@@ -305,17 +245,4 @@ def set_data_limit(headroom: float) -> int | None:
         resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
         return soft
     except (ImportError, OSError, ValueError, StopIteration):
-        return None
-
-
-def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict | None:
-    """The last heartbeat of a notebook's kernel, or None."""
-    return read_heartbeat_file(os.path.join(snapshot_root(snapshot_dir, notebook), HEARTBEAT))
-
-
-def read_heartbeat_file(path: str) -> dict | None:
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
         return None

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import xxhash
 
-from .snapshot_io import CHUNK, DirectWriter
+from .diskio import CHUNK, DirectWriter
 
 PROTOCOL = 5
 

@@ -1,4 +1,4 @@
-"""Play back NVML readings recorded with ``python -m colab_guard.nvml`` through pynvml's own API.
+"""Play back NVML readings recorded with ``python -m colab_guard.readers.nvml`` through pynvml's own API.
 
 Used by the tests and benchmarks (no GPU there) and by the ``ColabGuard.nvml_recording`` setting
 for demos. Errors are raised as pynvml's real exception classes, so the reader's error paths are

@@ -1,0 +1,84 @@
+"""The IPython extension's hooks: start colab-guard in a kernel, stop it, and find it again.
+
+Loaded automatically into kernels the colab-guard server starts, or by hand anywhere else
+(``%load_ext colab_guard``: Colab, a Colab local runtime, plain IPython).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from IPython.core.error import UsageError
+
+from ..contract.settings import WatcherSettings
+from .guard import Guard
+from .interrupt import MemoryLimitInterrupt
+from .magics import GuardMagics
+
+_guard: Guard | None = None
+
+
+def load(shell) -> Guard:
+    """Start colab-guard in this kernel (idempotent)."""
+    global _guard
+    if _guard is not None and _guard.shell is shell:
+        return _guard
+    try:
+        settings = WatcherSettings.from_env()
+    except ValueError as exc:
+        raise UsageError(f"colab-guard: {exc}") from None
+    _guard = Guard(shell, settings)
+    shell.register_magics(GuardMagics(shell, guard=_guard))
+    shell.events.register("pre_run_cell", _guard._pre_run)
+    shell.events.register("post_run_cell", _guard._post_run)
+    shell.set_custom_exc((MemoryLimitInterrupt,), _guard._show_interrupt)
+    # Read before this kernel's own watcher replaces the heartbeat; shown in the first cell run,
+    # since output sent while the kernel starts reaches no notebook.
+    _guard.greeting = _guard.previous_death()
+    if _guard.greeting:
+        shell.events.register("pre_run_cell", _greet_once)
+    _guard.watcher.start()
+    _listen_for_snapshot_requests()
+    return _guard
+
+
+def _listen_for_snapshot_requests() -> None:
+    """SIGUSR1 from the server (enforcing a time limit) asks for a snapshot before shutdown."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGUSR1"):
+        return
+    if signal.getsignal(signal.SIGUSR1) not in (signal.SIG_DFL, None):
+        return  # the user's own handler wins
+
+    def requested(signum, frame):
+        guard = _guard
+        if guard is not None:
+            threading.Thread(target=guard.watcher.snapshot, args=("requested before shutdown",), daemon=True).start()
+
+    signal.signal(signal.SIGUSR1, requested)
+
+
+def _greet_once(*args):
+    """Say once, in the first cell run, why the previous kernel of this notebook died."""
+    guard = _guard
+    if guard is not None:
+        guard.shell.events.unregister("pre_run_cell", _greet_once)
+        guard._notify("warning", guard.greeting)
+
+
+def unload(shell) -> None:
+    """Stop the watcher and remove colab-guard's hooks from this kernel."""
+    global _guard
+    if _guard is not None:
+        _guard.watcher.stop(clean=True)
+        shell.events.unregister("pre_run_cell", _guard._pre_run)
+        shell.events.unregister("post_run_cell", _guard._post_run)
+        shell.set_custom_exc((), None)
+        _guard = None
+
+
+def get_guard() -> Guard:
+    """The running colab-guard of this kernel (``%load_ext colab_guard`` first)."""
+    if _guard is None:
+        raise RuntimeError("colab-guard is not loaded in this kernel: run %load_ext colab_guard")
+    return _guard

@@ -1,0 +1,102 @@
+"""The colab-guard server extension: wiring the readers, the sampler and the handlers together."""
+
+from __future__ import annotations
+
+from jupyter_server.extension.application import ExtensionApp
+from tornado.ioloop import PeriodicCallback
+
+from ..readers.host import CpuReader
+from ..readers.memory import MemoryReader
+from ..readers.nvml import GpuReader
+from . import colab_runtime, prometheus, routes
+from .admin import admin_settings
+from .cost import CostMeter
+from .enforcement import Enforcer
+from .history import History
+from .launcher import KernelLauncher
+from .postmortem import previous_session_reports
+from .sampler import Sampler
+from .sessions import SessionTracker
+from .settings import ColabGuardSettings
+from .snapshot_list import SnapshotList
+from .usage_log import UsageLog
+
+
+class ColabGuard(ColabGuardSettings, ExtensionApp):
+    """colab-guard: accelerator, memory headroom and limits of this runtime, for JupyterLab and Colab."""
+
+    name = "colab_guard"
+    load_other_extensions = True
+
+    def apply_admin_settings(self) -> dict:
+        """Re-apply what the admin fixed system-wide over anything a user's own config set."""
+        fixed = admin_settings()
+        for name, (value, path) in fixed.items():
+            before = getattr(self, name)
+            setattr(self, name, value)  # validated like any setting
+            if getattr(self, name) != before:
+                self.log.warning("colab-guard: ColabGuard.%s is fixed by the admin (%s); the user's value is ignored", name, path)
+        self.admin_fixed = {name: path for name, (value, path) in fixed.items()}
+        return fixed
+
+    def initialize_settings(self):
+        """Build the readers and start the one sampler of this server."""
+        self.apply_admin_settings()
+        self.watcher_settings()  # refuse thresholds out of order before any thread starts
+        nvml = None
+        if self.nvml_recording:
+            from ..readers.nvml_replay import ReplayNvml
+
+            nvml = ReplayNvml(self.nvml_recording)
+        self.sampler = Sampler(
+            memory=MemoryReader(self.cgroup_root, self.proc_root, config_limit=self.memory_limit),
+            cpu=CpuReader(self.cgroup_root, self.proc_root),
+            gpus=GpuReader(nvml, retry_seconds=self.nvml_retry_seconds),
+            disk_paths={"root_dir": self.serverapp.root_dir, "snapshot_dir": self.snapshot_dir},
+            interval=self.sample_interval,
+            dev_root=self.dev_root,
+            history=History(self.history_seconds, self.sample_interval),
+            meter=CostMeter(self.low_utilization_threshold),
+            usage_log=UsageLog(self.usage_log_path, self.usage_log_interval, self.usage_log_max_bytes)
+            if self.usage_log_interval > 0
+            else None,
+        )
+        self.sampler.start()
+        self.log.info("colab-guard: sampling every %.2fs", self.sample_interval)
+        self.kernels = KernelLauncher(self)
+        self.kernels.install()
+        self.enforcer = Enforcer(self, self.kernels)
+        self.snapshot_list = SnapshotList(self.snapshot_dir)
+        self.sessions = SessionTracker(self)
+        # keeps the sampler's list of kernel processes current, and enforces the countdown if asked
+        self._housekeeping = PeriodicCallback(self._housekeep, 1000 * max(self.sample_interval, 1.0))
+        self._housekeeping.start()
+        self.kernels.previous_session = previous_session_reports(self.snapshot_dir, self.warn_percent)
+        for report in self.kernels.previous_session:
+            self.log.warning(
+                "colab-guard: the previous kernel of %s likely died of the OOM killer at %.0f%% of its memory limit",
+                report["notebook"] or "a session",
+                report["percent"] or 0,
+            )
+        colab_runtime.install(self)
+        prometheus.register(self)
+
+    async def _housekeep(self) -> None:
+        self.sessions.update_pids()
+        if self.enforce:
+            await self.enforcer.enforce(await self.sessions.payload())
+
+    def initialize_handlers(self):
+        self.handlers.extend(routes.ROUTES + colab_runtime.ROUTES)
+
+    async def stop_extension(self):
+        """Stop the sampler with the server."""
+        sampler = getattr(self, "sampler", None)
+        if sampler is not None:
+            sampler.stop()
+        kernels = getattr(self, "kernels", None)
+        if kernels is not None:
+            kernels.uninstall()
+        housekeeping = getattr(self, "_housekeeping", None)
+        if housekeeping is not None:
+            housekeeping.stop()

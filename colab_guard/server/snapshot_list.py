@@ -1,0 +1,28 @@
+"""The server's list of snapshots: summaries of every manifest, read from disk at most every 2 s."""
+
+from __future__ import annotations
+
+import time
+
+from ..contract.manifests import list_snapshots, snapshot_summary
+
+SNAPSHOT_LIST_SECONDS = 2.0  # many tabs polling the snapshot list read the disk once per this
+
+
+class SnapshotList:
+    """Every snapshot's summary, cached briefly so that many tabs polling read the disk once."""
+
+    def __init__(self, snapshot_dir: str):
+        self.snapshot_dir = snapshot_dir
+        self._cached: tuple[float, list[dict]] | None = None
+
+    def get(self) -> list[dict]:
+        """Every snapshot's summary, newest first."""
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] >= SNAPSHOT_LIST_SECONDS:
+            self._cached = (now, [snapshot_summary(m) for m in list_snapshots(self.snapshot_dir)])
+        return self._cached[1]
+
+    def forget(self) -> None:
+        """After a delete: the next listing reads the disk again."""
+        self._cached = None

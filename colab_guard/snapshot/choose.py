@@ -1,0 +1,121 @@
+"""Choosing what a snapshot saves: the user's variables, grouped so shared objects stay shared."""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+
+# Containers up to this size are looked into when finding variables that share objects.
+ALIAS_SCAN_LIMIT = 1000
+
+
+def user_variables(namespace: dict, hidden: dict | None = None) -> dict:
+    """What ``%who`` lists: the user's names, not IPython's own or underscore-prefixed ones."""
+    hidden = hidden or {}
+    return {
+        name: value
+        for name, value in namespace.items()
+        if not name.startswith("_")
+        and not (name in hidden and hidden[name] is value)
+        and name not in ("In", "Out", "exit", "quit", "get_ipython")
+    }
+
+
+def skip_reason(value) -> str | None:
+    """Why a value cannot be saved usefully, decided without trying to pickle it."""
+    if isinstance(value, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)):
+        return "a generator or coroutine: its running state cannot be saved"
+    if isinstance(value, (types.FunctionType, type)) and getattr(value, "__module__", None) == "__main__":
+        return "defined in the notebook: re-run the cell that defines it"
+    if isinstance(value, (types.BuiltinFunctionType, types.MethodType)):
+        return None
+    if hasattr(value, "fileno") and hasattr(value, "close"):
+        return "an open file, socket or connection: reopen it after restoring"
+    return None
+
+
+def _identity_keys(value, depth: int = 2) -> set:
+    """Ids of the objects a variable holds, to group variables that share any of them."""
+    keys = {id(value)}
+    if isinstance(value, np.ndarray):
+        root = value
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        keys.add(id(root))
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor) and value.layout == torch.strided:
+        keys.add(("storage", value.untyped_storage().data_ptr()))
+    if depth > 0:
+        items = ()
+        if isinstance(value, (list, tuple, set, frozenset)) and len(value) <= ALIAS_SCAN_LIMIT:
+            items = value
+        elif isinstance(value, dict) and len(value) <= ALIAS_SCAN_LIMIT:
+            items = value.values()
+        elif hasattr(value, "__dict__") and not isinstance(value, (type, types.ModuleType)):
+            attrs = getattr(value, "__dict__", None)
+            if isinstance(attrs, dict) and len(attrs) <= ALIAS_SCAN_LIMIT:
+                items = attrs.values()
+        for item in items:
+            if not isinstance(item, (int, float, str, bytes, bool, type(None))):
+                keys |= _identity_keys(item, depth - 1)
+    return keys
+
+
+def group_variables(variables: dict) -> list[list[str]]:
+    """Partition names so variables sharing any object (a view and its base...) stay together."""
+    owner: dict = {}
+    parent = {name: name for name in variables}
+
+    def find(name):
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for name, value in variables.items():
+        for key in _identity_keys(value):
+            if key in owner:
+                parent[find(name)] = find(owner[key])
+            else:
+                owner[key] = name
+    groups: dict[str, list[str]] = {}
+    for name in variables:
+        groups.setdefault(find(name), []).append(name)
+    return sorted((sorted(names) for names in groups.values()), key=lambda names: names[0])
+
+
+def describe(value) -> str:
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    kind = f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
+    if shape is not None:
+        return f"{kind} {dtype} {tuple(shape)}" if dtype is not None else f"{kind} {tuple(shape)}"
+    if isinstance(value, (list, tuple, dict, set)):
+        return f"{kind} of {len(value)}"
+    return kind
+
+
+def nbytes_of(value, depth: int = 1) -> int | None:
+    """Memory a variable holds: arrays and tensors by their data, containers with what they hold."""
+    if depth > 0 and isinstance(value, (list, tuple, set, dict)) and len(value) <= 100_000:
+        items = value.values() if isinstance(value, dict) else value
+        return sys.getsizeof(value) + sum(nbytes_of(item, depth - 1) or 0 for item in items)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.element_size() * value.nelement()
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, (int, np.integer)):
+        return int(nbytes)
+    memory_usage = getattr(value, "memory_usage", None)  # pandas
+    if callable(memory_usage):
+        try:
+            usage = memory_usage(deep=False)
+            return int(usage.sum() if hasattr(usage, "sum") else usage)
+        except Exception:  # noqa: BLE001
+            return None
+    try:
+        return sys.getsizeof(value)
+    except TypeError:
+        return None

@@ -1,0 +1,112 @@
+"""Restoring a snapshot's variables into a namespace, checking every byte against its checksum."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import pickle
+from dataclasses import dataclass
+
+import numpy as np
+import xxhash
+
+from ..contract.manifests import SnapshotError, read_manifest, snapshot_ids
+from ..contract.paths import snapshot_root
+from . import pickling
+
+
+@dataclass
+class RestoreResult:
+    snapshot: str
+    restored: list[str]
+    failed: dict[str, str]
+    modules: list[str]
+    notes: list[str]
+
+
+def restore_snapshot(
+    namespace: dict,
+    snapshot_dir: str,
+    notebook: str | None = None,
+    snapshot: str | None = None,
+    names: list[str] | None = None,
+    use_mmap: bool = False,
+) -> RestoreResult:
+    """Load a snapshot's variables (all, or ``names``) into ``namespace``.
+
+    With ``use_mmap`` large arrays are mapped copy-on-write from the file: instant and lazy.
+    """
+    manifest = _find(snapshot_dir, notebook, snapshot)
+    path = manifest["_path"]
+    wanted = set(names) if names else set(manifest["variables"]) | set(manifest["modules"])
+    unknown = wanted - set(manifest["variables"]) - set(manifest["modules"])
+    failed = {n: manifest["skipped"].get(n, "not in this snapshot") for n in unknown}
+    restored, modules, notes = [], [], []
+    for alias, module in manifest["modules"].items():
+        if alias in wanted:
+            try:
+                namespace[alias] = __import__(module, fromlist=["_"])
+                modules.append(alias)
+            except ImportError as exc:
+                failed[alias] = f"import {module} failed: {exc}"
+    for group in manifest["groups"].values():
+        group_names = [n for n in group["names"] if n in wanted]
+        if not group_names:
+            continue
+        try:
+            values, group_notes = _load_group(path, group, use_mmap)
+        except Exception as exc:  # noqa: BLE001 - one bad group must not stop the others
+            for n in group_names:
+                failed[n] = f"{type(exc).__name__}: {exc}"
+            continue
+        notes += group_notes
+        for n in group_names:
+            namespace[n] = values[n]
+            restored.append(n)
+    return RestoreResult(manifest["id"], sorted(restored), failed, modules, notes)
+
+
+def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict:
+    root = snapshot_root(snapshot_dir, notebook)
+    ids = snapshot_ids(root)
+    if not ids:
+        raise SnapshotError(f"no snapshot of {notebook or 'this session'} in {snapshot_dir}")
+    if snapshot is None:
+        return read_manifest(os.path.join(root, ids[-1]))
+    matches = [i for i in ids if i == snapshot or i.startswith(snapshot)]
+    if len(matches) != 1:
+        raise SnapshotError(f"snapshot {snapshot!r} {'is ambiguous' if matches else 'not found'}; available: {', '.join(ids)}")
+    return read_manifest(os.path.join(root, matches[0]))
+
+
+def _load_group(path: str, group: dict, use_mmap: bool):
+    entries = group["entries"]
+    data_path = os.path.join(path, group["data"])
+    with open(data_path, "rb", buffering=0) as data:
+        mapped = mmap.mmap(data.fileno(), 0, access=mmap.ACCESS_COPY) if use_mmap and group["data_size"] else None
+
+        def read_entry(index, shape, dtype):
+            entry = entries[index]
+            dtype = np.dtype(dtype)
+            shape = (entry["nbytes"] // max(dtype.itemsize, 1),) if shape is None else shape
+            if mapped is not None:
+                return np.ndarray(shape, dtype, buffer=mapped, offset=entry["offset"])
+            arr = np.empty(shape, dtype)
+            view = arr.reshape(-1).view(np.uint8)
+            got = os.preadv(data.fileno(), [view], entry["offset"]) if view.nbytes else 0
+            if got != entry["nbytes"]:
+                raise SnapshotError(f"{group['data']} is truncated: read {got} of {entry['nbytes']} bytes")
+            if xxhash.xxh3_128_hexdigest(view) != entry["xxh3"]:
+                raise SnapshotError(f"checksum mismatch in {group['data']}: the snapshot is damaged")
+            return arr
+
+        with open(os.path.join(path, group["stream"]), "rb") as stream:
+            raw = stream.read()
+        if xxhash.xxh3_128_hexdigest(raw) != group["stream_xxh3"]:
+            raise SnapshotError(f"checksum mismatch in {group['stream']}: the snapshot is damaged")
+
+        with pickling.LoadContext(read_entry) as ctx:
+            values = pickle.loads(raw)
+        if not use_mmap and hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(data.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)  # the data now lives in the arrays
+    return values, ctx.notes

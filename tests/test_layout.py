@@ -1,0 +1,45 @@
+"""The architecture holds: the server reads the kernels' files through the contract, never the snapshot engine."""
+
+import json
+import subprocess
+import sys
+
+LOAD_SERVER = """
+import json, sys, tempfile
+from jupyter_server.serverapp import ServerApp
+app = ServerApp()
+root = tempfile.mkdtemp()
+app.initialize(argv=["--ServerApp.jpserver_extensions={'colab_guard': True}", f"--ServerApp.root_dir={root}",
+                     f"--ColabGuard.snapshot_dir={root}/snaps", "--ServerApp.port_retries=0", "--ServerApp.port=0"])
+loaded = [e for e in app.extension_manager.extensions if app.extension_manager.extensions[e].enabled]
+print(json.dumps({"loaded": loaded, "modules": sorted(sys.modules)}))
+app.extension_manager.extensions["colab_guard"].extension_points["colab_guard"].app.sampler.stop()
+"""
+
+
+def test_loading_the_server_extension_imports_neither_numpy_nor_the_pickler(tmp_path):
+    # Given a fresh interpreter that only loads the server extension into a real ServerApp
+    out = subprocess.run([sys.executable, "-c", LOAD_SERVER], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    # Then colab-guard is loaded, and nothing of the kernel side came with it
+    assert "colab_guard" in report["loaded"]
+    modules = set(report["modules"])
+    assert "colab_guard.server.extension" in modules
+    assert not {"numpy", "xxhash"} & modules
+    assert not [m for m in modules if m.startswith(("colab_guard.snapshot", "colab_guard.kernel"))]
+
+
+def test_the_contract_needs_only_the_standard_library(tmp_path):
+    # Given a fresh interpreter importing every module of the on-disk contract
+    code = (
+        "import sys; base = set(sys.modules)\n"
+        "import colab_guard.contract.files, colab_guard.contract.heartbeat, colab_guard.contract.manifests, "
+        "colab_guard.contract.paths, colab_guard.contract.settings\n"
+        "print('\\n'.join(sorted(set(sys.modules) - base)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    # Then every module it brought is colab-guard's own or the standard library's
+    foreign = [m for m in out.stdout.split() if not m.startswith("colab_guard") and m.split(".")[0] not in sys.stdlib_module_names]
+    assert foreign == []
