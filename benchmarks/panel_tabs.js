@@ -40,7 +40,10 @@ function freePort() {
 }
 
 function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const fields = fs
+    .readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
 }
 
@@ -70,7 +73,9 @@ async function measure(server, pages, counts, label) {
   }
   console.log(`${label}: server CPU ${cpu.toFixed(2)} % of one core`);
   for (const [endpoint, rate] of Object.entries(perTab).sort()) {
-    console.log(`  ${endpoint.padEnd(34)} ${rate.toFixed(1)} requests per minute per tab`);
+    console.log(
+      `  ${endpoint.padEnd(34)} ${rate.toFixed(1)} requests per minute per tab`
+    );
   }
   return { cpu, perTab };
 }
@@ -80,12 +85,31 @@ async function run(enabled) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-panel-bench-'));
   const configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cg-panel-config-'));
   fs.mkdirSync(path.join(configDir, 'labconfig'));
-  fs.writeFileSync(path.join(configDir, 'labconfig', 'page_config.json'), JSON.stringify({ disabledExtensions: { 'colab-guard': !enabled } }));
-  const config = path.join(__dirname, '..', 'ui-tests', 'jupyter_server_test_config.py');
+  fs.writeFileSync(
+    path.join(configDir, 'labconfig', 'page_config.json'),
+    JSON.stringify({ disabledExtensions: { 'colab-guard': !enabled } })
+  );
+  const config = path.join(
+    __dirname,
+    '..',
+    'ui-tests',
+    'jupyter_server_test_config.py'
+  );
   const server = spawn(
     'jupyter',
-    ['lab', `--config=${config}`, `--port=${port}`, '--ServerApp.port_retries=0', `--IdentityProvider.token=${TOKEN}`, `--ServerApp.root_dir=${root}`, '--no-browser'],
-    { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, JUPYTER_CONFIG_DIR: configDir } }
+    [
+      'lab',
+      `--config=${config}`,
+      `--port=${port}`,
+      '--ServerApp.port_retries=0',
+      `--IdentityProvider.token=${TOKEN}`,
+      `--ServerApp.root_dir=${root}`,
+      '--no-browser'
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'ignore'],
+      env: { ...process.env, JUPYTER_CONFIG_DIR: configDir }
+    }
   );
   const base = `http://127.0.0.1:${port}`;
   let browser;
@@ -93,7 +117,14 @@ async function run(enabled) {
     await waitForServer(`${base}/api/status?token=${TOKEN}`);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run'
+      ]
     });
     const context = await browser.newContext();
     const counts = {};
@@ -105,15 +136,32 @@ async function run(enabled) {
     for (let i = 0; i < TABS; i++) {
       const page = await context.newPage();
       await page.goto(`${base}/lab?token=${TOKEN}&reset`, { timeout: 180000 });
-      await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.started !== undefined, null, { timeout: 180000 });
+      await page.waitForFunction(
+        () => window.jupyterapp && window.jupyterapp.started !== undefined,
+        null,
+        { timeout: 180000 }
+      );
       if (enabled) {
-        await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.commands.hasCommand('colab-guard:open'), null, { timeout: 180000 });
-        await page.evaluate(() => window.jupyterapp.commands.execute('colab-guard:open'));
+        await page.waitForFunction(
+          () =>
+            window.jupyterapp &&
+            window.jupyterapp.commands.hasCommand('colab-guard:open'),
+          null,
+          { timeout: 180000 }
+        );
+        await page.evaluate(() =>
+          window.jupyterapp.commands.execute('colab-guard:open')
+        );
       }
       pages.push(page);
     }
     await new Promise(r => setTimeout(r, 10000)); // let every tab settle
-    return await measure(server, pages, counts, `${TABS} tabs, colab-guard front end ${enabled ? 'enabled, panel open' : 'disabled'}`);
+    return await measure(
+      server,
+      pages,
+      counts,
+      `${TABS} tabs, colab-guard front end ${enabled ? 'enabled, panel open' : 'disabled'}`
+    );
   } finally {
     if (browser) await browser.close();
     server.kill('SIGTERM');
@@ -123,9 +171,18 @@ async function run(enabled) {
 (async () => {
   const without = await run(false);
   const withPanel = await run(true);
-  console.log(`the front end's server cost with ${TABS} tabs: ${(withPanel.cpu - without.cpu).toFixed(2)} % of one core`);
+  console.log(
+    `the front end's server cost with ${TABS} tabs: ${(withPanel.cpu - without.cpu).toFixed(2)} % of one core`
+  );
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(__dirname, 'results', 'panel_tabs.json'), JSON.stringify({ tabs: TABS, seconds: SECONDS, without, with: withPanel }, null, 2));
+  fs.writeFileSync(
+    path.join(__dirname, 'results', 'panel_tabs.json'),
+    JSON.stringify(
+      { tabs: TABS, seconds: SECONDS, without, with: withPanel },
+      null,
+      2
+    )
+  );
 })().catch(err => {
   console.error(err);
   process.exit(1);

@@ -44,7 +44,10 @@ export interface IAlertInput {
 export const RECENT_DEATH_SECONDS = 15 * 60;
 
 /** Memory at or past the warning level. */
-function memoryAlert(input: IAlertInput, settings: IGuardSettings): IAlert | null {
+function memoryAlert(
+  input: IAlertInput,
+  settings: IGuardSettings
+): IAlert | null {
   const memory = input.resources.host?.memory;
   const percent = percentOf(memory?.working_set, memory?.limit);
   if (percent === null || percent < settings.memoryWarningPercent) {
@@ -72,7 +75,10 @@ function idleAlerts(sessions: ISessions, settings: IGuardSettings): IAlert[] {
   const soon = (s: number | null | undefined): s is number =>
     typeof s === 'number' && Number.isFinite(s) && s <= limit;
   for (const kernel of sessions.kernels ?? []) {
-    if (kernel.cull_reason !== 'idle-culling' || !soon(kernel.seconds_to_cull)) {
+    if (
+      kernel.cull_reason !== 'idle-culling' ||
+      !soon(kernel.seconds_to_cull)
+    ) {
       continue;
     }
     out.push({
@@ -123,12 +129,18 @@ function oomAlerts(input: IAlertInput, settings: IGuardSettings): IAlert[] {
   }
   const now = input.resources.timestamp;
   const out: IAlert[] = [];
-  for (const pm of [...(postmortems.kernels ?? []), ...(postmortems.previous_session ?? [])]) {
+  for (const pm of [
+    ...(postmortems.kernels ?? []),
+    ...(postmortems.previous_session ?? [])
+  ]) {
     if (pm.cause !== 'oom-killer') {
       continue;
     }
     const died = toEpochSeconds(pm.died_at);
-    if (died === null || (typeof now === 'number' && now - died > RECENT_DEATH_SECONDS)) {
+    if (
+      died === null ||
+      (typeof now === 'number' && now - died > RECENT_DEATH_SECONDS)
+    ) {
       continue;
     }
     const name = notebookName(pm.notebook);
@@ -149,13 +161,21 @@ function oomAlerts(input: IAlertInput, settings: IGuardSettings): IAlert[] {
 
 /** The server's advice about sustained low GPU utilisation. */
 function lowUtilizationAlert(sessions: ISessions): IAlert | null {
-  const warning = (sessions.warnings ?? []).find(w => w.kind === 'low-utilization');
+  const warning = (sessions.warnings ?? []).find(
+    w => w.kind === 'low-utilization'
+  );
   if (!warning) {
     return null;
   }
-  const minutes = typeof warning.minutes === 'number' ? ` for ${Math.round(warning.minutes)} min` : '';
+  const minutes =
+    typeof warning.minutes === 'number'
+      ? ` for ${Math.round(warning.minutes)} min`
+      : '';
   const threshold = sessions.cost?.low_utilization_threshold;
-  const under = typeof threshold === 'number' ? `under ${Math.round(threshold)}%` : 'barely used';
+  const under =
+    typeof threshold === 'number'
+      ? `under ${Math.round(threshold)}%`
+      : 'barely used';
   const cost = sessions.cost
     ? `: ${formatMoney(sessions.cost.accrued_low_utilization, sessions.cost.unit)} spent at low utilisation`
     : '';
@@ -168,7 +188,10 @@ function lowUtilizationAlert(sessions: ISessions): IAlert | null {
 }
 
 /** Every alert that holds now and is turned on in the settings. */
-export function collectAlerts(input: IAlertInput, settings: IGuardSettings): IAlert[] {
+export function collectAlerts(
+  input: IAlertInput,
+  settings: IGuardSettings
+): IAlert[] {
   const out: IAlert[] = [];
   if (settings.notifyMemory) {
     const memory = memoryAlert(input, settings);

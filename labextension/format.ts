@@ -274,7 +274,9 @@ export function formatCpuQuota(quota: number | null | undefined): string {
 
 /** "63 °C", or n/a. */
 export function formatTemperature(celsius: number | null | undefined): string {
-  return typeof celsius === 'number' ? `${Math.round(celsius)} °C` : NOT_AVAILABLE;
+  return typeof celsius === 'number'
+    ? `${Math.round(celsius)} °C`
+    : NOT_AVAILABLE;
 }
 
 /** "70 W / 250 W", "70 W", or n/a. */
@@ -286,7 +288,9 @@ export function formatPower(
     return NOT_AVAILABLE;
   }
   const drawText = `${Math.round(draw)} W`;
-  return typeof limit === 'number' ? `${drawText} / ${Math.round(limit)} W` : drawText;
+  return typeof limit === 'number'
+    ? `${drawText} / ${Math.round(limit)} W`
+    : drawText;
 }
 
 /** Name the environment the server runs in, with the user when known. */
@@ -509,7 +513,10 @@ export function policyValue(item: {
 }
 
 /** An amount of money: "1.23 USD", "0.0042 USD" (small amounts keep 2 significant digits). */
-export function formatMoney(amount: number | null | undefined, unit: string): string {
+export function formatMoney(
+  amount: number | null | undefined,
+  unit: string
+): string {
   if (typeof amount !== 'number' || !Number.isFinite(amount)) {
     return NOT_AVAILABLE;
   }
@@ -538,7 +545,10 @@ export interface IDeathFacts {
  * "Likely OOM at 11.8 of 12.0 GiB", "Killed (SIGKILL)", "Crashed (SIGSEGV)",
  * "Crashed (exit code 1)", "Exited".
  */
-export function deathHeadline(facts: IDeathFacts, units: ByteUnits = 'GiB'): string {
+export function deathHeadline(
+  facts: IDeathFacts,
+  units: ByteUnits = 'GiB'
+): string {
   const known = isCount(facts.working_set) && isCount(facts.limit);
   switch (facts.cause) {
     case 'oom-killer': {
@@ -595,7 +605,8 @@ export interface ICountdownSource {
     seconds_to_idle_disconnect?: number | null;
     seconds_to_lifetime_end?: number | null;
   } | null;
-  kernels?: { seconds_to_cull: number | null; cull_reason: string | null }[] | null;
+  kernels?:
+    { seconds_to_cull: number | null; cull_reason: string | null }[] | null;
 }
 
 /**
@@ -603,7 +614,9 @@ export interface ICountdownSource {
  * the kernels; without any, the server's own (shutdown, idle disconnect,
  * lifetime); null when nothing is scheduled.
  */
-export function nearestCountdown(sessions: ICountdownSource | null | undefined): IStatusCountdown | null {
+export function nearestCountdown(
+  sessions: ICountdownSource | null | undefined
+): IStatusCountdown | null {
   if (!sessions) {
     return null;
   }
@@ -611,7 +624,10 @@ export function nearestCountdown(sessions: ICountdownSource | null | undefined):
     typeof s === 'number' && Number.isFinite(s);
   let best: IStatusCountdown | null = null;
   for (const kernel of sessions.kernels ?? []) {
-    if (valid(kernel.seconds_to_cull) && (!best || kernel.seconds_to_cull < best.seconds)) {
+    if (
+      valid(kernel.seconds_to_cull) &&
+      (!best || kernel.seconds_to_cull < best.seconds)
+    ) {
       best = { seconds: kernel.seconds_to_cull, reason: kernel.cull_reason };
     }
   }

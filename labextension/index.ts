@@ -85,12 +85,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       settingRegistry
         .load(PLUGIN_ID)
         .then(settings => {
-          const apply = () => model.configure(readSettings(settings.composite as any));
+          const apply = () =>
+            model.configure(readSettings(settings.composite as any));
           apply();
           settings.changed.connect(apply);
         })
         .catch(reason => {
-          console.error('colab-guard: could not load the settings; using the defaults.', reason);
+          console.error(
+            'colab-guard: could not load the settings; using the defaults.',
+            reason
+          );
         })
         .then(start);
     } else {

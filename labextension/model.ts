@@ -15,7 +15,12 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IFetchFailure } from './format';
 import { Endpoint, planTick } from './schedule';
-import { appendSample, emptySeries, seriesFromHistory, trimSeries } from './series';
+import {
+  appendSample,
+  emptySeries,
+  seriesFromHistory,
+  trimSeries
+} from './series';
 import { DEFAULT_SETTINGS, IGuardSettings } from './settings';
 import type {
   IHistory,
@@ -74,9 +79,12 @@ export type ResourceState =
 /** Answer checks: what a payload must have to be used. */
 const CHECKS = {
   resources: (d: any) => !!d && typeof d === 'object' && !!d.host,
-  sessions: (d: any) => !!d && typeof d === 'object' && Array.isArray(d.kernels),
-  snapshots: (d: any) => !!d && typeof d === 'object' && Array.isArray(d.snapshots),
-  postmortems: (d: any) => !!d && typeof d === 'object' && Array.isArray(d.kernels),
+  sessions: (d: any) =>
+    !!d && typeof d === 'object' && Array.isArray(d.kernels),
+  snapshots: (d: any) =>
+    !!d && typeof d === 'object' && Array.isArray(d.snapshots),
+  postmortems: (d: any) =>
+    !!d && typeof d === 'object' && Array.isArray(d.kernels),
   history: (d: any) => !!d && typeof d === 'object' && Array.isArray(d.t)
 };
 
@@ -88,7 +96,8 @@ const CHECKS = {
 export class GuardModel implements IDisposable {
   /** Start polling. */
   constructor(options: GuardModel.IOptions = {}) {
-    this._serverSettings = options.serverSettings ?? ServerConnection.makeSettings();
+    this._serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
     this._settings = { ...DEFAULT_SETTINGS, ...(options.settings ?? {}) };
     this._started = options.auto ?? true;
     this._poll = new Poll<void, Error>({
@@ -165,7 +174,11 @@ export class GuardModel implements IDisposable {
 
   /** Delete one snapshot, then refresh the list. Rejects with the server's reason. */
   async deleteSnapshot(key: string, id: string): Promise<void> {
-    const url = this.urlOf('snapshots', encodeURIComponent(key), encodeURIComponent(id));
+    const url = this.urlOf(
+      'snapshots',
+      encodeURIComponent(key),
+      encodeURIComponent(id)
+    );
     const response = await ServerConnection.makeRequest(
       url,
       { method: 'DELETE' },
@@ -188,7 +201,9 @@ export class GuardModel implements IDisposable {
         ...list,
         data: {
           ...list.data,
-          snapshots: list.data.snapshots.filter(s => !(s.key === key && s.id === id))
+          snapshots: list.data.snapshots.filter(
+            s => !(s.key === key && s.id === id)
+          )
         }
       };
       if (this._state.status === 'ok') {
@@ -233,17 +248,29 @@ export class GuardModel implements IDisposable {
     this._forceSlow = false;
     // Keep what the sparklines draw and what the projection fits, whichever is longer.
     const historySeconds = Math.round(
-      Math.max(this._settings.historyMinutes, this._settings.projectionMinutes) * 60
+      Math.max(
+        this._settings.historyMinutes,
+        this._settings.projectionMinutes
+      ) * 60
     );
-    const [resources, sessions, snapshots, postmortems, history] = await Promise.all([
-      this._get<IResources>(['resources'], CHECKS.resources),
-      plan.sessions ? this._get<ISessions>(['sessions'], CHECKS.sessions) : null,
-      plan.snapshots ? this._get<ISnapshotList>(['snapshots'], CHECKS.snapshots) : null,
-      plan.postmortems ? this._get<IPostmortems>(['postmortems'], CHECKS.postmortems) : null,
-      plan.history
-        ? this._get<IHistory>(['history'], CHECKS.history, { seconds: String(historySeconds) })
-        : null
-    ]);
+    const [resources, sessions, snapshots, postmortems, history] =
+      await Promise.all([
+        this._get<IResources>(['resources'], CHECKS.resources),
+        plan.sessions
+          ? this._get<ISessions>(['sessions'], CHECKS.sessions)
+          : null,
+        plan.snapshots
+          ? this._get<ISnapshotList>(['snapshots'], CHECKS.snapshots)
+          : null,
+        plan.postmortems
+          ? this._get<IPostmortems>(['postmortems'], CHECKS.postmortems)
+          : null,
+        plan.history
+          ? this._get<IHistory>(['history'], CHECKS.history, {
+              seconds: String(historySeconds)
+            })
+          : null
+      ]);
     if (this.isDisposed) {
       return;
     }
@@ -251,8 +278,17 @@ export class GuardModel implements IDisposable {
       // Fetch everything again on the next try: what we hold may be stale.
       this._forceSlow = true;
       const failure =
-        resources.status === 'error' ? resources : { failure: { kind: 'http' as const, status: 404 }, message: 'Not Found' };
-      this._set({ status: 'error', failure: failure.failure, message: failure.message });
+        resources.status === 'error'
+          ? resources
+          : {
+              failure: { kind: 'http' as const, status: 404 },
+              message: 'Not Found'
+            };
+      this._set({
+        status: 'error',
+        failure: failure.failure,
+        message: failure.message
+      });
       throw new Error(failure.message);
     }
     this._sessions = sessions ?? this._sessions;
@@ -293,9 +329,17 @@ export class GuardModel implements IDisposable {
     }
     let response: Response;
     try {
-      response = await ServerConnection.makeRequest(url, { method: 'GET' }, this._serverSettings);
+      response = await ServerConnection.makeRequest(
+        url,
+        { method: 'GET' },
+        this._serverSettings
+      );
     } catch (error) {
-      return { status: 'error', failure: { kind: 'network' }, message: messageOf(error) };
+      return {
+        status: 'error',
+        failure: { kind: 'network' },
+        message: messageOf(error)
+      };
     }
     if (response.status === 404 && path[0] !== 'resources') {
       return { status: 'absent' };
@@ -314,7 +358,11 @@ export class GuardModel implements IDisposable {
       }
       return { status: 'ok', data: data as T, receivedAt: Date.now() };
     } catch (error) {
-      return { status: 'error', failure: { kind: 'payload' }, message: messageOf(error) };
+      return {
+        status: 'error',
+        failure: { kind: 'payload' },
+        message: messageOf(error)
+      };
     }
   }
 
@@ -367,4 +415,3 @@ export namespace GuardModel {
     auto?: boolean;
   }
 }
-

@@ -18,7 +18,10 @@ export function morph(target: Node, source: Node): Node {
     target.parentNode?.replaceChild(source, target);
     return source;
   }
-  if (target.nodeType === Node.TEXT_NODE || target.nodeType === Node.COMMENT_NODE) {
+  if (
+    target.nodeType === Node.TEXT_NODE ||
+    target.nodeType === Node.COMMENT_NODE
+  ) {
     if (target.nodeValue !== source.nodeValue) {
       target.nodeValue = source.nodeValue;
     }
@@ -57,7 +60,9 @@ function sameKind(a: Node, b: Node): boolean {
   if (a.nodeType === Node.ELEMENT_NODE) {
     const ka = (a as Element).getAttribute('data-key');
     const kb = (b as Element).getAttribute('data-key');
-    return ka === kb && (a as Element).namespaceURI === (b as Element).namespaceURI;
+    return (
+      ka === kb && (a as Element).namespaceURI === (b as Element).namespaceURI
+    );
   }
   return true;
 }
@@ -70,7 +75,10 @@ function morphAttributes(target: Element, source: Element): void {
     }
   }
   for (const attr of Array.from(source.attributes)) {
-    if (attr.name !== userOwned && target.getAttribute(attr.name) !== attr.value) {
+    if (
+      attr.name !== userOwned &&
+      target.getAttribute(attr.name) !== attr.value
+    ) {
       target.setAttribute(attr.name, attr.value);
     }
   }

@@ -41,7 +41,8 @@ export class GuardNotifier implements IDisposable {
       {
         resources: state.data,
         sessions: state.sessions?.status === 'ok' ? state.sessions.data : null,
-        postmortems: state.postmortems?.status === 'ok' ? state.postmortems.data : null
+        postmortems:
+          state.postmortems?.status === 'ok' ? state.postmortems.data : null
       },
       model.settings
     );
@@ -64,10 +65,14 @@ export class GuardNotifier implements IDisposable {
         callback: () => Clipboard.copyToSystem(restore)
       });
     }
-    actions.push({ label: 'Open colab-guard', callback: () => this._openPanel() });
+    actions.push({
+      label: 'Open colab-guard',
+      callback: () => this._openPanel()
+    });
     Notification.emit(alert.message, alert.type, {
       // Deaths and coming shutdowns stay until dismissed; the rest fade.
-      autoClose: alert.type === 'error' || alert.kind === 'idle' ? false : 10000,
+      autoClose:
+        alert.type === 'error' || alert.kind === 'idle' ? false : 10000,
       actions
     });
   }

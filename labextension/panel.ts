@@ -2,7 +2,12 @@
  * The sidebar panel: renders the model's state while visible, patching its
  * DOM in place, and handles its buttons (copy, delete, dismiss).
  */
-import { Clipboard, Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import {
+  Clipboard,
+  Dialog,
+  Notification,
+  showDialog
+} from '@jupyterlab/apputils';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
@@ -113,7 +118,9 @@ export class ResourcePanel extends Widget {
   /** One listener for every button, by its data-action. */
   private _onClick = (event: MouseEvent): void => {
     const target = event.target as Element | null;
-    const button = target?.closest?.('button[data-action]') as HTMLButtonElement | null;
+    const button = target?.closest?.(
+      'button[data-action]'
+    ) as HTMLButtonElement | null;
     if (!button || !this.node.contains(button) || button.disabled) {
       return;
     }
@@ -152,7 +159,11 @@ export class ResourcePanel extends Widget {
     }, COPIED_MS);
   }
 
-  private async _delete(key: string, id: string, notebook: string): Promise<void> {
+  private async _delete(
+    key: string,
+    id: string,
+    notebook: string
+  ): Promise<void> {
     const result = await showDialog({
       title: 'Delete snapshot?',
       body: `Delete the snapshot ${id} of ${notebook}? Its variables cannot be restored afterwards.`,

@@ -115,7 +115,11 @@ export function projectTimeToLimit(
   let latestValue = 0;
   for (let i = 0; i < n; i++) {
     const y = workingSet[i];
-    if (typeof y !== 'number' || !Number.isFinite(y) || t[i] < last - windowSeconds) {
+    if (
+      typeof y !== 'number' ||
+      !Number.isFinite(y) ||
+      t[i] < last - windowSeconds
+    ) {
       continue;
     }
     xs.push(t[i]);
@@ -137,5 +141,10 @@ export function projectTimeToLimit(
   if (seconds > horizon) {
     return null;
   }
-  return { secondsToLimit: seconds, bytesPerSecond: fit.slope, r2: fit.r2, from: last };
+  return {
+    secondsToLimit: seconds,
+    bytesPerSecond: fit.slope,
+    r2: fit.r2,
+    from: last
+  };
 }

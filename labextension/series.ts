@@ -66,7 +66,10 @@ export function appendSample(
   const devices = gpus(resources);
   const n = series.t.length;
   const count = Math.max(devices.length, series.gpu_utilization.length);
-  const extend = (columns: (number | null)[][], pick: (i: number) => number | null) => {
+  const extend = (
+    columns: (number | null)[][],
+    pick: (i: number) => number | null
+  ) => {
     const out: (number | null)[][] = [];
     for (let i = 0; i < count; i++) {
       const column = (columns[i] ?? new Array(n).fill(null)).slice();
@@ -78,10 +81,19 @@ export function appendSample(
   const next: IHistory = {
     interval: resources.sample_interval ?? series.interval,
     t: [...series.t, t],
-    memory_working_set: [...series.memory_working_set, memory?.working_set ?? null],
+    memory_working_set: [
+      ...series.memory_working_set,
+      memory?.working_set ?? null
+    ],
     memory_limit: memory?.limit ?? series.memory_limit,
-    gpu_utilization: extend(series.gpu_utilization, i => devices[i]?.utilization_gpu ?? null),
-    gpu_memory_used: extend(series.gpu_memory_used, i => devices[i]?.memory_used ?? null)
+    gpu_utilization: extend(
+      series.gpu_utilization,
+      i => devices[i]?.utilization_gpu ?? null
+    ),
+    gpu_memory_used: extend(
+      series.gpu_memory_used,
+      i => devices[i]?.memory_used ?? null
+    )
   };
   return trimSeries(next, windowSeconds);
 }
@@ -141,7 +153,12 @@ export function sparklinePath(
   const n = Math.min(t.length, values.length);
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || t[i] < box.start || t[i] > box.end) {
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      t[i] < box.start ||
+      t[i] > box.end
+    ) {
       pen = false;
       continue;
     }
@@ -160,7 +177,9 @@ function round(value: number): string {
 }
 
 /** The smallest and largest known values, or null when there is none. */
-export function valueRange(values: (number | null)[]): { min: number; max: number } | null {
+export function valueRange(
+  values: (number | null)[]
+): { min: number; max: number } | null {
   let min = Infinity;
   let max = -Infinity;
   for (const v of values) {

@@ -46,8 +46,16 @@ export const DEFAULT_SETTINGS: Readonly<IGuardSettings> = Object.freeze({
   notifyLowUtilization: true
 });
 
-function numberIn(value: unknown, min: number, max: number, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
+function numberIn(
+  value: unknown,
+  min: number,
+  max: number,
+  fallback: number
+): number {
+  return typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= min &&
+    value <= max
     ? value
     : fallback;
 }
@@ -60,19 +68,38 @@ function bool(value: unknown, fallback: boolean): boolean {
  * Settings from the registry's composite (or any object): each value that is
  * missing or out of range falls back to its default.
  */
-export function readSettings(raw: { [key: string]: unknown } | null | undefined): IGuardSettings {
+export function readSettings(
+  raw: { [key: string]: unknown } | null | undefined
+): IGuardSettings {
   const r = raw ?? {};
   const d = DEFAULT_SETTINGS;
   return {
     pollInterval: numberIn(r.pollInterval, 0.5, 3600, d.pollInterval),
-    slowPollEvery: Math.round(numberIn(r.slowPollEvery, 1, 100, d.slowPollEvery)),
+    slowPollEvery: Math.round(
+      numberIn(r.slowPollEvery, 1, 100, d.slowPollEvery)
+    ),
     historyMinutes: numberIn(r.historyMinutes, 1, 1440, d.historyMinutes),
-    projectionMinutes: numberIn(r.projectionMinutes, 1, 1440, d.projectionMinutes),
+    projectionMinutes: numberIn(
+      r.projectionMinutes,
+      1,
+      1440,
+      d.projectionMinutes
+    ),
     units: r.units === 'GB' || r.units === 'GiB' ? r.units : d.units,
     notifyMemory: bool(r.notifyMemory, d.notifyMemory),
-    memoryWarningPercent: numberIn(r.memoryWarningPercent, 1, 100, d.memoryWarningPercent),
+    memoryWarningPercent: numberIn(
+      r.memoryWarningPercent,
+      1,
+      100,
+      d.memoryWarningPercent
+    ),
     notifyIdle: bool(r.notifyIdle, d.notifyIdle),
-    idleWarningMinutes: numberIn(r.idleWarningMinutes, 0.5, 1440, d.idleWarningMinutes),
+    idleWarningMinutes: numberIn(
+      r.idleWarningMinutes,
+      0.5,
+      1440,
+      d.idleWarningMinutes
+    ),
     notifyOom: bool(r.notifyOom, d.notifyOom),
     notifyLowUtilization: bool(r.notifyLowUtilization, d.notifyLowUtilization)
   };

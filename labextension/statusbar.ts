@@ -46,9 +46,16 @@ export class ResourceStatusItem extends Widget {
     if (state.status === 'ok') {
       const memory = state.data.host.memory;
       const units = this._model.settings.units;
-      const sessions = state.sessions?.status === 'ok' ? state.sessions.data : null;
+      const sessions =
+        state.sessions?.status === 'ok' ? state.sessions.data : null;
       countdown = nearestCountdown(sessions);
-      text = statusBarText(state.data.accelerators, memory.working_set, memory.limit, units, countdown);
+      text = statusBarText(
+        state.data.accelerators,
+        memory.working_set,
+        memory.limit,
+        units,
+        countdown
+      );
       title = `colab-guard: ${formatBytes(memory.working_set, units)} of ${formatBytes(memory.limit, units)} used`;
       if (countdown) {
         title += `; ${cullReasonText(countdown.reason === 'shutdown' ? 'server shutdown' : countdown.reason)} in ${formatCountdown(countdown.seconds)}`;
@@ -65,7 +72,9 @@ export class ResourceStatusItem extends Widget {
     this.node.title = title;
     this.node.setAttribute('aria-label', title);
     this.node.dataset.state = state.status;
-    this.node.dataset.level = countdown ? countdownLevel(countdown.seconds) : 'ok';
+    this.node.dataset.level = countdown
+      ? countdownLevel(countdown.seconds)
+      : 'ok';
   }
 
   private _model: GuardModel;

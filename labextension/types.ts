@@ -157,7 +157,8 @@ export interface IPolicyItem {
 }
 
 /** Why a kernel's countdown will end it. */
-export type CullReason = 'idle-culling' | 'idle-timeout' | 'max-lifetime' | string;
+export type CullReason =
+  'idle-culling' | 'idle-timeout' | 'max-lifetime' | string;
 
 /** One running kernel in `GET colab-guard/v1/sessions`. */
 export interface ISessionKernel {

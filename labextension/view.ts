@@ -90,7 +90,11 @@ type Child = Node | string | null | undefined | false;
 type Attrs = { [name: string]: string | number | boolean | undefined | null };
 
 /** Create an element with attributes and children (strings become text). */
-function h(tag: string, attrs: Attrs = {}, ...children: (Child | Child[])[]): HTMLElement {
+function h(
+  tag: string,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElement {
   const node = document.createElement(tag);
   setAttributes(node, attrs);
   append(node, children);
@@ -121,23 +125,38 @@ function append(node: Element, children: (Child | Child[])[]): void {
     if (child === null || child === undefined || child === false) {
       continue;
     }
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
+    node.append(
+      typeof child === 'string' ? document.createTextNode(child) : child
+    );
   }
 }
 
 /** A titled section, labelled by its heading. */
-function section(key: string, title: string, ...children: (Child | Child[])[]): HTMLElement {
+function section(
+  key: string,
+  title: string,
+  ...children: (Child | Child[])[]
+): HTMLElement {
   const headingId = `${CSS}-${key}-heading`;
   return h(
     'section',
-    { class: `${CSS}-section`, 'aria-labelledby': headingId, 'data-section': key },
+    {
+      class: `${CSS}-section`,
+      'aria-labelledby': headingId,
+      'data-section': key
+    },
     h('h3', { class: `${CSS}-heading`, id: headingId }, title),
     ...children
   );
 }
 
 /** A "label: value" row; `attrs` land on the value element. */
-function row(label: string, value: string | Node, attrs: Attrs = {}, rowAttrs: Attrs = {}): HTMLElement {
+function row(
+  label: string,
+  value: string | Node,
+  attrs: Attrs = {},
+  rowAttrs: Attrs = {}
+): HTMLElement {
   return h(
     'div',
     { class: `${CSS}-row`, ...rowAttrs },
@@ -166,7 +185,12 @@ function button(label: string, action: string, attrs: Attrs = {}): HTMLElement {
 }
 
 /** A command to paste, with a copy button. */
-function command(text: string, what: string, options: IViewOptions, extra: Child = null): HTMLElement {
+function command(
+  text: string,
+  what: string,
+  options: IViewOptions,
+  extra: Child = null
+): HTMLElement {
   const copied = options.copied === text;
   return h(
     'div',
@@ -230,13 +254,16 @@ function meter(options: IMeterOptions): HTMLElement {
         'aria-label': options.label,
         'aria-valuemin': 0,
         'aria-valuemax': 100,
-        'aria-valuenow': options.percent === null ? undefined : Math.round(clamped),
+        'aria-valuenow':
+          options.percent === null ? undefined : Math.round(clamped),
         'aria-valuetext': options.valueText,
         'data-level': usageLevel(options.percent)
       },
       fill
     ),
-    options.detail ? detail(options.detail, { title: options.detailTitle }) : null,
+    options.detail
+      ? detail(options.detail, { title: options.detailTitle })
+      : null,
     options.after
   );
 }
@@ -311,7 +338,13 @@ function sparkline(
       x2: SPARK_W,
       y2: SPARK_H - 0.5
     }),
-    d ? svg('path', { class: `${CSS}-sparkline-line`, d, 'vector-effect': 'non-scaling-stroke' }) : null
+    d
+      ? svg('path', {
+          class: `${CSS}-sparkline-line`,
+          d,
+          'vector-effect': 'non-scaling-stroke'
+        })
+      : null
   );
 }
 
@@ -326,16 +359,32 @@ function lastValue(values: (number | null)[]): number | null {
 }
 
 /** One GPU: memory bar, utilisation with its sparkline, temperature and power. */
-function gpuCard(gpu: IGpu, position: number, history: IHistory | undefined, options: IViewOptions): HTMLElement {
+function gpuCard(
+  gpu: IGpu,
+  position: number,
+  history: IHistory | undefined,
+  options: IViewOptions
+): HTMLElement {
   const title = `GPU ${gpu.index}: ${gpu.name}`;
   const processes = gpu.processes?.length ?? 0;
   return h(
     'div',
-    { class: `${CSS}-device`, 'data-kind': 'gpu', 'data-index': gpu.index, 'data-key': `gpu-${gpu.index}` },
+    {
+      class: `${CSS}-device`,
+      'data-kind': 'gpu',
+      'data-index': gpu.index,
+      'data-key': `gpu-${gpu.index}`
+    },
     h('div', { class: `${CSS}-device-name` }, title),
-    bytesMeter(`GPU ${gpu.index} memory`, gpu.memory_used, gpu.memory_total, options.units, {
-      shortLabel: 'Memory'
-    }),
+    bytesMeter(
+      `GPU ${gpu.index} memory`,
+      gpu.memory_used,
+      gpu.memory_total,
+      options.units,
+      {
+        shortLabel: 'Memory'
+      }
+    ),
     meter({
       label: `GPU ${gpu.index} utilisation`,
       shortLabel: 'Utilisation',
@@ -385,7 +434,10 @@ export function acceleratorSection(
     'Accelerator',
     h(
       'div',
-      { class: `${CSS}-summary`, 'data-accelerator-status': data.accelerator_status },
+      {
+        class: `${CSS}-summary`,
+        'data-accelerator-status': data.accelerator_status
+      },
       acceleratorSummary(accelerators)
     ),
     statusText
@@ -394,7 +446,11 @@ export function acceleratorSection(
           { class: `${CSS}-status`, 'data-status': data.accelerator_status },
           h('span', { class: `${CSS}-status-text` }, statusText),
           data.accelerator_error
-            ? h('span', { class: `${CSS}-status-message` }, data.accelerator_error)
+            ? h(
+                'span',
+                { class: `${CSS}-status-message` },
+                data.accelerator_error
+              )
             : null
         )
       : null,
@@ -406,22 +462,38 @@ export function acceleratorSection(
           : null
     ),
     notes.length
-      ? h('ul', { class: `${CSS}-notes`, 'aria-label': 'Notes' }, notes.map(note => h('li', {}, note)))
+      ? h(
+          'ul',
+          { class: `${CSS}-notes`, 'aria-label': 'Notes' },
+          notes.map(note => h('li', {}, note))
+        )
       : null
   );
 }
 
 /** The memory trend line: climbing and when it reaches the limit, or not climbing. */
-function memoryTrend(data: IResources, history: IHistory | undefined, options: IViewOptions): HTMLElement | null {
+function memoryTrend(
+  data: IResources,
+  history: IHistory | undefined,
+  options: IViewOptions
+): HTMLElement | null {
   if (!history || history.t.length < 2) {
     return null;
   }
   const memory = data.host.memory;
-  const projection = projectTimeToLimit(history.t, history.memory_working_set, memory.limit, {
-    windowSeconds: options.projectionMinutes * 60
-  });
+  const projection = projectTimeToLimit(
+    history.t,
+    history.memory_working_set,
+    memory.limit,
+    {
+      windowSeconds: options.projectionMinutes * 60
+    }
+  );
   if (!projection) {
-    return row('Trend', 'not climbing', { 'data-testid': 'memory-trend', 'data-climbing': 'false' });
+    return row('Trend', 'not climbing', {
+      'data-testid': 'memory-trend',
+      'data-climbing': 'false'
+    });
   }
   const seconds = projection.secondsToLimit;
   const text =
@@ -488,7 +560,10 @@ export function cpuSection(data: IResources): HTMLElement {
 }
 
 /** Disk section: one bar per entry of `host.disk` (notebook and snapshot dirs). */
-export function diskSection(data: IResources, opts: Partial<IViewOptions> = {}): HTMLElement {
+export function diskSection(
+  data: IResources,
+  opts: Partial<IViewOptions> = {}
+): HTMLElement {
   const options = viewOptions(opts);
   const entries = Object.entries(data.host.disk ?? {});
   return section(
@@ -515,7 +590,11 @@ export function environmentLine(data: IResources): HTMLElement {
 }
 
 /** Seconds left on a countdown, run down by the time since its answer. */
-function remaining(seconds: number | null | undefined, receivedAt: number, now: number): number | null {
+function remaining(
+  seconds: number | null | undefined,
+  receivedAt: number,
+  now: number
+): number | null {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
     return null;
   }
@@ -539,7 +618,10 @@ function countdown(seconds: number, label: string, title: string): HTMLElement {
 }
 
 /** The policy setting that governs a countdown reason, for its hover text. */
-function governingPolicy(reason: string | null, policy: ISessions['policy']): string {
+function governingPolicy(
+  reason: string | null,
+  policy: ISessions['policy']
+): string {
   const name =
     reason === 'idle-culling'
       ? 'cull_idle_timeout'
@@ -549,11 +631,16 @@ function governingPolicy(reason: string | null, policy: ISessions['policy']): st
           ? 'max_lifetime'
           : null;
   const item = name ? policy?.[name] : undefined;
-  return item && name ? `${policyLabel(name)} ${policyValue(item)} (${item.source})` : '';
+  return item && name
+    ? `${policyLabel(name)} ${policyValue(item)} (${item.source})`
+    : '';
 }
 
 /** Why a kernel has no countdown, in words. */
-function sparedReason(kernel: ISessionKernel, policy: ISessions['policy']): string {
+function sparedReason(
+  kernel: ISessionKernel,
+  policy: ISessions['policy']
+): string {
   const timeout = policy?.cull_idle_timeout;
   if (!timeout || timeout.value === null) {
     return `Idle kernels are not culled${timeout ? ` (${timeout.source} is not set)` : ''}`;
@@ -598,10 +685,21 @@ function kernelItem(
     h(
       'div',
       { class: `${CSS}-kernel-head` },
-      h('span', { class: `${CSS}-kernel-name`, title: kernel.path ?? kernel.id }, name),
+      h(
+        'span',
+        { class: `${CSS}-kernel-name`, title: kernel.path ?? kernel.id },
+        name
+      ),
       h('span', { class: `${CSS}-kernel-state`, 'data-state': state }, state)
     ),
-    h('div', { class: `${CSS}-detail`, title: `${kernel.name} · pid ${kernel.pid ?? NOT_AVAILABLE}` }, usage),
+    h(
+      'div',
+      {
+        class: `${CSS}-detail`,
+        title: `${kernel.name} · pid ${kernel.pid ?? NOT_AVAILABLE}`
+      },
+      usage
+    ),
     left === null
       ? h(
           'div',
@@ -610,9 +708,16 @@ function kernelItem(
         )
       : h(
           'div',
-          { class: `${CSS}-kernel-countdown`, 'data-countdown': kernel.cull_reason ?? 'unknown' },
+          {
+            class: `${CSS}-kernel-countdown`,
+            'data-countdown': kernel.cull_reason ?? 'unknown'
+          },
           h('span', { class: `${CSS}-row-label` }, `${capitalize(reason)} in `),
-          countdown(left, `${capitalize(reason)} of ${name}`, policyText || reason)
+          countdown(
+            left,
+            `${capitalize(reason)} of ${name}`,
+            policyText || reason
+          )
         )
   );
 }
@@ -627,22 +732,55 @@ function capitalize(text: string): string {
 }
 
 /** The server's own countdowns. */
-function serverCountdowns(sessions: ISessions, receivedAt: number, options: IViewOptions): HTMLElement[] {
+function serverCountdowns(
+  sessions: ISessions,
+  receivedAt: number,
+  options: IViewOptions
+): HTMLElement[] {
   const server = sessions.server ?? ({} as ISessions['server']);
   const policy = sessions.policy ?? {};
   const rows: HTMLElement[] = [];
-  const add = (label: string, seconds: number | null | undefined, key: string, policyName: string) => {
+  const add = (
+    label: string,
+    seconds: number | null | undefined,
+    key: string,
+    policyName: string
+  ) => {
     const left = remaining(seconds, receivedAt, options.now);
     if (left === null) {
       return;
     }
     const item = policy[policyName];
-    const title = item ? `${policyLabel(policyName)} ${policyValue(item)} (${item.source})` : label;
-    rows.push(row(label, countdown(left, label, title), {}, { 'data-server-countdown': key }));
+    const title = item
+      ? `${policyLabel(policyName)} ${policyValue(item)} (${item.source})`
+      : label;
+    rows.push(
+      row(
+        label,
+        countdown(left, label, title),
+        {},
+        { 'data-server-countdown': key }
+      )
+    );
   };
-  add('Server shuts down in', server.seconds_to_shutdown, 'shutdown', 'shutdown_no_activity_timeout');
-  add('Idle disconnect in', server.seconds_to_idle_disconnect, 'idle', 'idle_timeout');
-  add('Runtime ends in', server.seconds_to_lifetime_end, 'lifetime', 'max_lifetime');
+  add(
+    'Server shuts down in',
+    server.seconds_to_shutdown,
+    'shutdown',
+    'shutdown_no_activity_timeout'
+  );
+  add(
+    'Idle disconnect in',
+    server.seconds_to_idle_disconnect,
+    'idle',
+    'idle_timeout'
+  );
+  add(
+    'Runtime ends in',
+    server.seconds_to_lifetime_end,
+    'lifetime',
+    'max_lifetime'
+  );
   return rows;
 }
 
@@ -662,7 +800,11 @@ function policyList(policy: ISessions['policy']): HTMLElement | null {
       entries.map(([name, item]) =>
         h(
           'li',
-          { title: `Set by ${item.source}`, 'data-policy': name, 'data-source': item.source },
+          {
+            title: `Set by ${item.source}`,
+            'data-policy': name,
+            'data-source': item.source
+          },
           h('span', { class: `${CSS}-row-label` }, policyLabel(name)),
           ' ',
           h('span', { class: `${CSS}-row-value` }, policyValue(item))
@@ -678,16 +820,23 @@ function costBlock(sessions: ISessions): HTMLElement | null {
   if (!cost) {
     return null;
   }
-  const share = cost.accrued > 0 ? ` (${formatPercent((cost.accrued_low_utilization / cost.accrued) * 100)})` : '';
+  const share =
+    cost.accrued > 0
+      ? ` (${formatPercent((cost.accrued_low_utilization / cost.accrued) * 100)})`
+      : '';
   return h(
     'div',
     { class: `${CSS}-cost`, 'data-testid': 'cost' },
     row('Cost so far', formatMoney(cost.accrued, cost.unit), {
       title: `${formatMoney(cost.rate, cost.unit)}/h for "${cost.pattern}" over ${formatDuration(cost.hours * 3600)}`
     }),
-    row('At low GPU utilisation', `${formatMoney(cost.accrued_low_utilization, cost.unit)}${share}`, {
-      'data-level': cost.accrued_low_utilization > 0 ? 'warn' : 'ok'
-    })
+    row(
+      'At low GPU utilisation',
+      `${formatMoney(cost.accrued_low_utilization, cost.unit)}${share}`,
+      {
+        'data-level': cost.accrued_low_utilization > 0 ? 'warn' : 'ok'
+      }
+    )
   );
 }
 
@@ -697,7 +846,9 @@ function costBlock(sessions: ISessions): HTMLElement | null {
  * samples, and two projections that differ would only confuse.
  */
 function adviceList(sessions: ISessions): HTMLElement | null {
-  const warnings = (sessions.warnings ?? []).filter(w => w.kind !== 'memory-growth');
+  const warnings = (sessions.warnings ?? []).filter(
+    w => w.kind !== 'memory-growth'
+  );
   if (!warnings.length) {
     return null;
   }
@@ -780,7 +931,10 @@ export function sessionsSection(
 /** Local time of an epoch, with the date when it is not today. */
 function clockTime(epochSeconds: number, now: number): string {
   const date = new Date(epochSeconds * 1000);
-  const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const time = date.toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit'
+  });
   return date.toDateString() === new Date(now).toDateString()
     ? time
     : `${date.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${time}`;
@@ -796,13 +950,19 @@ function when(value: number | string | null | undefined, now: number): string {
 }
 
 /** "x (ndarray), df (DataFrame) and 3 more". */
-function variablesText(variables: { [name: string]: string }, most = 6): string {
+function variablesText(
+  variables: { [name: string]: string },
+  most = 6
+): string {
   const entries = Object.entries(variables ?? {});
   if (!entries.length) {
     return 'no variables';
   }
-  const shown = entries.slice(0, most).map(([name, type]) => `${name} (${type})`);
-  const more = entries.length > most ? ` and ${entries.length - most} more` : '';
+  const shown = entries
+    .slice(0, most)
+    .map(([name, type]) => `${name} (${type})`);
+  const more =
+    entries.length > most ? ` and ${entries.length - most} more` : '';
   return `${shown.join(', ')}${more}`;
 }
 
@@ -823,8 +983,16 @@ function snapshotItem(snapshot: ISnapshot, options: IViewOptions): HTMLElement {
     h(
       'div',
       { class: `${CSS}-row` },
-      h('span', { class: `${CSS}-snapshot-time`, title: snapshot.created }, when(snapshot.created_ts ?? snapshot.created, options.now)),
-      h('span', { class: `${CSS}-row-value` }, formatBytes(snapshot.size, options.units))
+      h(
+        'span',
+        { class: `${CSS}-snapshot-time`, title: snapshot.created },
+        when(snapshot.created_ts ?? snapshot.created, options.now)
+      ),
+      h(
+        'span',
+        { class: `${CSS}-row-value` },
+        formatBytes(snapshot.size, options.units)
+      )
     ),
     h(
       'div',
@@ -837,9 +1005,12 @@ function snapshotItem(snapshot: ISnapshot, options: IViewOptions): HTMLElement {
       `${plural(count, 'variable')}: ${variablesText(snapshot.variables)}`
     ),
     skipped.length
-      ? detail(`Not saved: ${skipped.map(([n, why]) => `${n} (${why})`).join(', ')}`, {
-          class: `${CSS}-detail ${CSS}-snapshot-skipped`
-        })
+      ? detail(
+          `Not saved: ${skipped.map(([n, why]) => `${n} (${why})`).join(', ')}`,
+          {
+            class: `${CSS}-detail ${CSS}-snapshot-skipped`
+          }
+        )
       : null,
     command(
       snapshot.restore,
@@ -879,19 +1050,39 @@ export function snapshotsSection(
     'snapshots',
     'Snapshots',
     groups.size === 0
-      ? detail('No snapshot yet. The kernel saves one near the memory limit; %guard snapshot saves one now.', {
-          'data-testid': 'no-snapshots'
-        })
+      ? detail(
+          'No snapshot yet. The kernel saves one near the memory limit; %guard snapshot saves one now.',
+          {
+            'data-testid': 'no-snapshots'
+          }
+        )
       : null,
     Array.from(groups.entries()).map(([key, list]) =>
       h(
         'div',
-        { class: `${CSS}-snapshot-group`, 'data-key': `group-${key}`, 'data-notebook-key': key },
-        h('h4', { class: `${CSS}-subheading`, title: list[0].notebook ?? key }, notebookName(list[0].notebook ?? key)),
-        h('ul', { class: `${CSS}-snapshots`, 'aria-label': `Snapshots of ${notebookName(list[0].notebook ?? key)}` }, list.map(s => snapshotItem(s, options)))
+        {
+          class: `${CSS}-snapshot-group`,
+          'data-key': `group-${key}`,
+          'data-notebook-key': key
+        },
+        h(
+          'h4',
+          { class: `${CSS}-subheading`, title: list[0].notebook ?? key },
+          notebookName(list[0].notebook ?? key)
+        ),
+        h(
+          'ul',
+          {
+            class: `${CSS}-snapshots`,
+            'aria-label': `Snapshots of ${notebookName(list[0].notebook ?? key)}`
+          },
+          list.map(s => snapshotItem(s, options))
+        )
       )
     ),
-    detail(`Saved in ${state.data.snapshot_dir}`, { class: `${CSS}-detail ${CSS}-snapshot-dir` })
+    detail(`Saved in ${state.data.snapshot_dir}`, {
+      class: `${CSS}-detail ${CSS}-snapshot-dir`
+    })
   );
 }
 
@@ -904,10 +1095,16 @@ export function postmortemsToShow(
   if (!postmortems) {
     return [];
   }
-  const all = [...(postmortems.kernels ?? []), ...(postmortems.previous_session ?? [])];
+  const all = [
+    ...(postmortems.kernels ?? []),
+    ...(postmortems.previous_session ?? [])
+  ];
   return all
     .filter(pm => !dismissed.has(postmortemKey(pm)))
-    .sort((a, b) => (toEpochSeconds(b.died_at) ?? 0) - (toEpochSeconds(a.died_at) ?? 0))
+    .sort(
+      (a, b) =>
+        (toEpochSeconds(b.died_at) ?? 0) - (toEpochSeconds(a.died_at) ?? 0)
+    )
     .slice(0, most);
 }
 
@@ -924,7 +1121,9 @@ function postmortemBanner(pm: IPostmortem, options: IViewOptions): HTMLElement {
         ? "the container's OOM-kill counter rose"
         : 'it was near the limit when it was killed'
       : null,
-    typeof pm.peak_percent === 'number' ? `peak ${formatPercent(pm.peak_percent)} of the limit` : null
+    typeof pm.peak_percent === 'number'
+      ? `peak ${formatPercent(pm.peak_percent)} of the limit`
+      : null
   ].filter(Boolean);
   const snapshot = pm.snapshot;
   return h(
@@ -936,7 +1135,11 @@ function postmortemBanner(pm: IPostmortem, options: IViewOptions): HTMLElement {
       'data-cause': pm.cause,
       'data-confidence': pm.confidence
     },
-    h('div', { class: `${CSS}-postmortem-title` }, `Kernel of ${name} died: ${headline}`),
+    h(
+      'div',
+      { class: `${CSS}-postmortem-title` },
+      `Kernel of ${name} died: ${headline}`
+    ),
     detail(facts.join(' · ')),
     snapshot
       ? [
@@ -949,29 +1152,46 @@ function postmortemBanner(pm: IPostmortem, options: IViewOptions): HTMLElement {
     h(
       'div',
       { class: `${CSS}-postmortem-actions` },
-      button('Dismiss', 'dismiss', { 'data-postmortem': key, 'aria-label': `Dismiss the post-mortem of ${name}` })
+      button('Dismiss', 'dismiss', {
+        'data-postmortem': key,
+        'aria-label': `Dismiss the post-mortem of ${name}`
+      })
     )
   );
 }
 
 /** Everything the panel shows for a state: numbers, an error, or "Loading…". */
-export function renderState(state: ResourceState, opts: Partial<IViewOptions> = {}): HTMLElement[] {
+export function renderState(
+  state: ResourceState,
+  opts: Partial<IViewOptions> = {}
+): HTMLElement[] {
   const options = viewOptions(opts);
   switch (state.status) {
     case 'loading':
-      return [h('div', { class: `${CSS}-loading`, role: 'status' }, 'Loading…')];
+      return [
+        h('div', { class: `${CSS}-loading`, role: 'status' }, 'Loading…')
+      ];
     case 'error':
       return [
         h(
           'div',
-          { class: `${CSS}-error`, role: 'alert', 'data-failure': state.failure.kind },
-          h('div', { class: `${CSS}-error-title` }, fetchFailureText(state.failure)),
+          {
+            class: `${CSS}-error`,
+            role: 'alert',
+            'data-failure': state.failure.kind
+          },
+          h(
+            'div',
+            { class: `${CSS}-error-title` },
+            fetchFailureText(state.failure)
+          ),
           detail(state.message),
           detail('Retrying…')
         )
       ];
     case 'ok': {
-      const postmortems = state.postmortems?.status === 'ok' ? state.postmortems.data : null;
+      const postmortems =
+        state.postmortems?.status === 'ok' ? state.postmortems.data : null;
       const banners = postmortemsToShow(postmortems, options.dismissed);
       const out: (HTMLElement | null)[] = [
         ...banners.map(pm => postmortemBanner(pm, options)),

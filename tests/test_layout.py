@@ -41,5 +41,7 @@ def test_the_contract_needs_only_the_standard_library(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     # Then every module it brought is colab-guard's own or the standard library's
-    foreign = [m for m in out.stdout.split() if not m.startswith("colab_guard") and m.split(".")[0] not in sys.stdlib_module_names]
+    foreign = [
+        m for m in out.stdout.split() if not m.startswith("colab_guard") and m.split(".")[0] not in sys.stdlib_module_names
+    ]
     assert foreign == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 
 def write_small_file(path: str, data: bytes) -> None:
@@ -18,7 +19,7 @@ def write_small_file(path: str, data: bytes) -> None:
         os.close(fd)
 
 
-def write_json_atomic(path: str, payload: dict, durable: bool = True) -> None:
+def write_json_atomic(path: str, payload: dict[str, Any], durable: bool = True) -> None:
     """Replace ``path`` with JSON atomically (temporary file, rename); ``durable`` also fsyncs.
 
     A heartbeat rewritten every few seconds need not be durable: the page cache outlives a killed

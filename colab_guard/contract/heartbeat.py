@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from .paths import snapshot_root
 
@@ -19,21 +20,22 @@ def heartbeat_path(snapshot_dir: str, notebook: str | None) -> str:
     return os.path.join(snapshot_root(snapshot_dir, notebook), HEARTBEAT)
 
 
-def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict | None:
+def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | None:
     """The last heartbeat of a notebook's kernel, or None."""
     return read_heartbeat_file(heartbeat_path(snapshot_dir, notebook))
 
 
-def read_heartbeat_file(path: str) -> dict | None:
+def read_heartbeat_file(path: str) -> dict[str, Any] | None:
     """One heartbeat file's content, or None where it is missing or unreadable."""
     try:
         with open(path) as f:
-            return json.load(f)
+            beat = json.load(f)
     except (OSError, ValueError):
         return None
+    return beat if isinstance(beat, dict) else None
 
 
-def pid_alive(pid) -> bool:
+def pid_alive(pid: object) -> bool:
     """Whether a process with this pid exists (it may belong to someone else)."""
     if not isinstance(pid, int) or pid <= 0:
         return False

@@ -15,8 +15,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from typing import Any
 
 from .paths import snapshot_root
+
+Manifest = dict[str, Any]  # manifest.json as read, with "_path" added
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -35,22 +38,22 @@ def snapshot_ids(root: str) -> list[str]:
     return sorted(n for n in names if not n.startswith(".") and os.path.isfile(os.path.join(root, n, MANIFEST)))
 
 
-def read_manifest(path: str) -> dict:
+def read_manifest(path: str) -> Manifest:
     """The manifest of the snapshot at ``path``, with ``_path`` added."""
     with open(os.path.join(path, MANIFEST)) as f:
-        manifest = json.load(f)
+        manifest: Manifest = json.load(f)
     manifest["_path"] = path
     return manifest
 
 
-def latest_manifest(snapshot_dir: str, notebook: str | None) -> dict | None:
+def latest_manifest(snapshot_dir: str, notebook: str | None) -> Manifest | None:
     """The newest complete snapshot of a notebook, or None."""
     root = snapshot_root(snapshot_dir, notebook)
     ids = snapshot_ids(root)
     return read_manifest(os.path.join(root, ids[-1])) if ids else None
 
 
-def list_snapshots(snapshot_dir: str, notebook: str | None = None) -> list[dict]:
+def list_snapshots(snapshot_dir: str, notebook: str | None = None) -> list[Manifest]:
     """Manifests of every complete snapshot (of one notebook, or all), newest first."""
     roots = (
         [snapshot_root(snapshot_dir, notebook)]
@@ -67,10 +70,8 @@ def list_snapshots(snapshot_dir: str, notebook: str | None = None) -> list[dict]
     return sorted(out, key=lambda m: m["created_ts"], reverse=True)
 
 
-def snapshot_summary(manifest: dict | None) -> dict | None:
+def snapshot_summary(manifest: Manifest) -> dict[str, Any]:
     """What the server shows of a snapshot: no checksums or group layout."""
-    if manifest is None:
-        return None
     path = manifest["_path"]
     return {
         "id": manifest["id"],
@@ -100,3 +101,9 @@ def delete_snapshot(snapshot_dir: str, notebook_dir: str, snapshot: str) -> None
     if os.path.dirname(os.path.dirname(real)) != base or not os.path.isfile(os.path.join(real, MANIFEST)):
         raise FileNotFoundError(f"no snapshot {notebook_dir}/{snapshot}")
     shutil.rmtree(real)
+
+
+def latest_summary(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | None:
+    """The summary of a notebook's newest snapshot, or None."""
+    manifest = latest_manifest(snapshot_dir, notebook)
+    return None if manifest is None else snapshot_summary(manifest)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..readers.memory import parse_size
 
@@ -26,7 +27,7 @@ ENV = {
 }
 
 
-def _parse(kind, text: str, default):
+def _parse(kind: object, text: str, default: object) -> object:
     """One variable's value; a malformed number keeps the default, as a kernel must still start."""
     if kind is bool:
         return text.strip().lower() not in ("0", "false", "no", "off", "")
@@ -35,7 +36,7 @@ def _parse(kind, text: str, default):
     if kind is str:
         return text or None
     try:
-        return kind(float(text))
+        return int(float(text)) if kind is int else float(text)
     except ValueError:
         return default
 
@@ -64,7 +65,7 @@ class WatcherSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> WatcherSettings:
         """Settings the server passes to the kernels it starts (COLAB_GUARD_* variables)."""
         env = os.environ if env is None else env
-        values = {}
+        values: dict[str, Any] = {}
         for name, (variable, kind) in ENV.items():
             if variable in env:
                 values[name] = _parse(kind, env[variable], getattr(cls, name, None))

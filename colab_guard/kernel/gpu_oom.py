@@ -39,7 +39,7 @@ def is_gpu_oom(exc: BaseException | None) -> bool:
 
 def kernels_by_pid(snapshot_dir: str) -> dict[int, dict]:
     """Every kernel's last heartbeat (pid, notebook, idle since), keyed by pid."""
-    out = {}
+    out: dict[int, dict] = {}
     try:
         keys = os.listdir(snapshot_dir)
     except OSError:

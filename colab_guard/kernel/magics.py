@@ -97,6 +97,7 @@ class GuardMagics(Magics):
             raise UsageError("%%guard takes one option: %%guard off")
         self.guard.suppressed = True
         try:
+            assert self.shell is not None
             self.shell.ex(cell)
         finally:
             self.guard.suppressed = False

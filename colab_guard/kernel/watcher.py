@@ -18,8 +18,8 @@ from ..contract.files import write_json_atomic
 from ..contract.heartbeat import heartbeat_path
 from ..contract.manifests import SnapshotError
 from ..contract.settings import WatcherSettings
-from ..readers.memory import MemoryReader
-from ..snapshot.writer import take_snapshot
+from ..readers.memory import MemoryReader, MemoryReading
+from ..snapshot.writer import SnapshotResult, take_snapshot
 
 # The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get
 # from "far from the limit" to the OOM killer between two readings. Far from a large limit the
@@ -45,12 +45,12 @@ class Watcher:
         self.snapshot_dir = snapshot_dir
         self.notify = notify
         self.reader = reader or MemoryReader(config_limit=settings.memory_limit)
-        self.last = None  # the latest MemoryReading
+        self.last: MemoryReading | None = None
         self.peak_percent = 0.0
         self.warned = False  # one warning per episode above the warning level
         self.snapshot_at_percent: float | None = None  # level of this episode's last snapshot
         self.snapshot_names: frozenset = frozenset()
-        self.last_snapshot = None  # SnapshotResult
+        self.last_snapshot: SnapshotResult | None = None
         self.last_error: str | None = None
         # stops the running cell; returns whether it did (no cell running, or turned off: False)
         self.interrupt = interrupt

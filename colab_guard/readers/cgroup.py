@@ -7,6 +7,7 @@ an injectable ``cgroup_root`` and ``proc_self`` so tests can lay out file trees 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # cgroup v1 reports "no limit" as PAGE_COUNTER_MAX rounded to the page size (about 9.2e18);
@@ -44,7 +45,7 @@ def _read(path: str) -> str:
 
 def _read_keyed(path: str) -> dict[str, int]:
     """Parse ``key value`` lines (memory.stat, memory.events, memory.oom_control)."""
-    out = {}
+    out: dict[str, int] = {}
     for line in _read(path).splitlines():
         key, _, value = line.partition(" ")
         try:
@@ -56,7 +57,7 @@ def _read_keyed(path: str) -> dict[str, int]:
 
 def _own_cgroup_paths(proc_self: str) -> dict[str, str]:
     """Map each v1 controller (and "" for the v2 unified tree) to this process's cgroup path."""
-    paths = {}
+    paths: dict[str, str] = {}
     try:
         text = _read(os.path.join(proc_self, "cgroup"))
     except OSError:
@@ -99,7 +100,7 @@ def find_cgroup(controller: str, cgroup_root: str = "/sys/fs/cgroup", proc_self:
     return None
 
 
-def _ancestors(cgroup: Cgroup):
+def _ancestors(cgroup: Cgroup) -> Iterator[str]:
     """``path`` and each parent up to the mount point: a parent's limit binds the children too."""
     path = cgroup.path
     while True:
@@ -113,7 +114,7 @@ def _ancestors(cgroup: Cgroup):
 
 
 def _v2_limit(cgroup: Cgroup, filename: str = "memory.max") -> int | None:
-    limits = []
+    limits: list[int] = []
     for path in _ancestors(cgroup):
         try:
             value = _read(os.path.join(path, filename)).strip()
@@ -129,7 +130,10 @@ def read_memory(cgroup: Cgroup) -> CgroupMemory:
 
     Raises OSError if the cgroup's files cannot be read (e.g. the cgroup vanished).
     """
-    join = lambda name: os.path.join(cgroup.path, name)  # noqa: E731
+
+    def join(name: str) -> str:
+        return os.path.join(cgroup.path, name)
+
     if cgroup.version == "v2":
         usage = int(_read(join("memory.current")))
         stat = _read_keyed(join("memory.stat"))
@@ -163,7 +167,7 @@ def read_cpu_quota(cgroup: Cgroup) -> float | None:
     """The CPU quota in cores (e.g. 2.0), or None where no quota is set."""
     try:
         if cgroup.version == "v2":
-            quotas = []
+            quotas: list[float] = []
             for path in _ancestors(cgroup):
                 try:
                     fields = _read(os.path.join(path, "cpu.max")).split()

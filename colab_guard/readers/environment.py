@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 # Variables Colab's hosted runtime sets for its own server and kernels.
 COLAB_MARKERS = ("COLAB_RELEASE_TAG", "COLAB_BACKEND_VERSION", "COLAB_GPU", "COLAB_JUPYTER_IP")
 
 
-def detect_environment(env: Mapping[str, str] | None = None) -> dict:
+def detect_environment(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``kind`` is "colab", "jupyterhub" or "local"; ``user`` is JupyterHub's user name where given."""
     env = os.environ if env is None else env
     colab = [k for k in COLAB_MARKERS if k in env]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import Any
 
 import psutil
 
@@ -17,7 +18,7 @@ class CpuReader:
         self._cgroup = cg.find_cgroup("cpu", cgroup_root, os.path.join(proc_root, "self"))
         psutil.cpu_percent(interval=None)  # prime: the first non-blocking call has no interval to measure
 
-    def read(self) -> dict:
+    def read(self) -> dict[str, Any]:
         quota = cg.read_cpu_quota(self._cgroup) if self._cgroup else None
         try:
             usable = len(os.sched_getaffinity(0))
@@ -28,11 +29,11 @@ class CpuReader:
             "count": psutil.cpu_count(logical=True),
             "usable": usable,
             "quota": quota,
-            "quota_source": f"cgroup-{self._cgroup.version}" if quota is not None else None,
+            "quota_source": f"cgroup-{self._cgroup.version}" if quota is not None and self._cgroup is not None else None,
         }
 
 
-def disk_usage(path: str) -> dict:
+def disk_usage(path: str) -> dict[str, Any]:
     """Usage of the filesystem holding ``path``; a path not created yet reports its nearest parent's."""
     probe = os.path.abspath(os.path.expanduser(path))
     while not os.path.exists(probe) and os.path.dirname(probe) != probe:

@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from . import cgroup as cg
 
@@ -68,10 +69,10 @@ class MemoryReading:
     usage: int
     headroom: int
     percent: float
-    cgroup: dict | None
+    cgroup: dict[str, Any] | None
     error: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

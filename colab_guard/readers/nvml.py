@@ -8,6 +8,7 @@ replays recorded readings), so the rest of colab-guard never touches pynvml dire
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,18 +22,18 @@ class GpuReading:
     """``status``: "ok", "none" (no GPU), "no-driver" (NVML library/driver missing) or "error"."""
 
     status: str
-    gpus: list[dict] = field(default_factory=list)
+    gpus: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     driver_version: str | None = None
 
 
-def _load_pynvml():
+def _load_pynvml() -> Any:
     import pynvml  # provided by the nvidia-ml-py distribution
 
     return pynvml
 
 
-def _call(nvml, fn: str, *args, default=None):
+def _call(nvml: Any, fn: str, *args: Any, default: Any = None) -> Any:
     """One optional NVML query: unsupported fields (no power sensor in a VM...) become ``default``."""
     try:
         return getattr(nvml, fn)(*args)
@@ -42,7 +43,7 @@ def _call(nvml, fn: str, *args, default=None):
         return default
 
 
-def _is_device_lost(nvml, exc) -> bool:
+def _is_device_lost(nvml: Any, exc: Exception) -> bool:
     lost = {
         getattr(nvml, name, None)
         for name in ("NVML_ERROR_GPU_IS_LOST", "NVML_ERROR_UNINITIALIZED", "NVML_ERROR_DRIVER_NOT_LOADED")
@@ -50,18 +51,20 @@ def _is_device_lost(nvml, exc) -> bool:
     return getattr(exc, "value", None) in lost
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class GpuReader:
     """Reads every NVIDIA GPU through NVML; never raises, the failure is in the reading's status."""
 
-    def __init__(self, nvml: Any = None, retry_seconds: float = DEFAULT_RETRY_SECONDS, clock=time.monotonic):
+    def __init__(
+        self, nvml: Any = None, retry_seconds: float = DEFAULT_RETRY_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._nvml = nvml
         self._retry_seconds = retry_seconds
         self._clock = clock
-        self._handles: list | None = None
+        self._handles: list[Any] | None = None
         self._driver_version: str | None = None
         self._failure: GpuReading | None = None
         self._failed_at = 0.0
@@ -115,7 +118,7 @@ class GpuReader:
             return GpuReading("error", gpus, "; ".join(errors), self._driver_version)
         return GpuReading("ok", gpus, None, self._driver_version)
 
-    def _read_device(self, index: int, handle) -> dict:
+    def _read_device(self, index: int, handle: Any) -> dict[str, Any]:
         nvml = self._nvml
         memory = nvml.nvmlDeviceGetMemoryInfo(handle)  # required: a device that cannot say this is lost
         util = _call(nvml, "nvmlDeviceGetUtilizationRates", handle)
@@ -154,14 +157,14 @@ class GpuReader:
                 pass
 
 
-def record(nvml: Any = None) -> dict:
+def record(nvml: Any = None) -> dict[str, Any]:
     """Record NVML's raw answers on a real GPU machine, for ``nvml_replay`` to play back in tests.
 
     ``python -m colab_guard.readers.nvml > box.json`` on the GPU machine writes one recording.
     """
     nvml = nvml or _load_pynvml()
 
-    def answer(fn, *args):
+    def answer(fn: str, *args: Any) -> Any:
         try:
             value = getattr(nvml, fn)(*args)
         except nvml.NVMLError as exc:

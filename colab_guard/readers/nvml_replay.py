@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from types import SimpleNamespace
+from typing import Any, cast
 
 import pynvml
 
@@ -18,21 +19,21 @@ class ReplayNvml:
 
     NVMLError = pynvml.NVMLError
 
-    def __init__(self, recording: dict | str):
+    def __init__(self, recording: dict[str, Any] | str) -> None:
         if isinstance(recording, str):
             with open(recording) as f:
-                recording = json.load(f)
+                recording = cast("dict[str, Any]", json.load(f))
         self.recording = recording
         self.init_error: int | None = recording.get("init_error")
         self.fail_with: int | None = None  # an NVML error code every device query raises while set
         self.calls = 0
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("NVML_"):
             return getattr(pynvml, name)  # constants are the real ones
         raise AttributeError(name)
 
-    def _answer(self, value):
+    def _answer(self, value: Any) -> Any:
         self.calls += 1
         if self.fail_with is not None:
             raise pynvml.NVMLError(self.fail_with)
@@ -40,47 +41,47 @@ class ReplayNvml:
             raise pynvml.NVMLError(value["nvml_error"])
         return value
 
-    def nvmlInit(self):
+    def nvmlInit(self) -> None:
         self.calls += 1
         if self.init_error is not None:
             raise pynvml.NVMLError(self.init_error)
 
-    def nvmlShutdown(self):
+    def nvmlShutdown(self) -> None:
         self.calls += 1
 
-    def nvmlSystemGetDriverVersion(self):
+    def nvmlSystemGetDriverVersion(self) -> Any:
         return self._answer(self.recording.get("driver_version", ""))
 
-    def nvmlDeviceGetCount(self):
+    def nvmlDeviceGetCount(self) -> int:
         return len(self._answer(self.recording["devices"]))
 
-    def nvmlDeviceGetHandleByIndex(self, index):
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> Any:
         self._answer(None)
         return self.recording["devices"][index]
 
-    def nvmlDeviceGetName(self, h):
+    def nvmlDeviceGetName(self, h: dict[str, Any]) -> Any:
         return self._answer(h["name"])
 
-    def nvmlDeviceGetUUID(self, h):
+    def nvmlDeviceGetUUID(self, h: dict[str, Any]) -> Any:
         return self._answer(h["uuid"])
 
-    def nvmlDeviceGetMemoryInfo(self, h):
+    def nvmlDeviceGetMemoryInfo(self, h: dict[str, Any]) -> SimpleNamespace:
         return SimpleNamespace(**self._answer(h["memory"]))
 
-    def nvmlDeviceGetUtilizationRates(self, h):
+    def nvmlDeviceGetUtilizationRates(self, h: dict[str, Any]) -> SimpleNamespace:
         return SimpleNamespace(**self._answer(h["utilization"]))
 
-    def nvmlDeviceGetTemperature(self, h, sensor):
+    def nvmlDeviceGetTemperature(self, h: dict[str, Any], sensor: int) -> Any:
         return self._answer(h["temperature"])
 
-    def nvmlDeviceGetPowerUsage(self, h):
+    def nvmlDeviceGetPowerUsage(self, h: dict[str, Any]) -> Any:
         return self._answer(h["power_usage"])
 
-    def nvmlDeviceGetEnforcedPowerLimit(self, h):
+    def nvmlDeviceGetEnforcedPowerLimit(self, h: dict[str, Any]) -> Any:
         return self._answer(h["enforced_power_limit"])
 
-    def nvmlDeviceGetComputeRunningProcesses(self, h):
+    def nvmlDeviceGetComputeRunningProcesses(self, h: dict[str, Any]) -> list[SimpleNamespace]:
         return [SimpleNamespace(**p) for p in self._answer(h.get("compute_processes", []))]
 
-    def nvmlDeviceGetGraphicsRunningProcesses(self, h):
+    def nvmlDeviceGetGraphicsRunningProcesses(self, h: dict[str, Any]) -> list[SimpleNamespace]:
         return [SimpleNamespace(**p) for p in self._answer(h.get("graphics_processes", []))]

@@ -6,6 +6,7 @@ import glob
 import importlib.util
 import os
 from collections.abc import Mapping
+from typing import Any
 
 # Variables that TPU VM images and Colab set; reported as found, never interpreted further.
 TPU_ENV_VARS = (
@@ -32,7 +33,7 @@ TPU_NODE_NOTE = (
 )
 
 
-def detect_tpu(env: Mapping[str, str] | None = None, dev_root: str = "/dev") -> tuple[list[dict], list[str]]:
+def detect_tpu(env: Mapping[str, str] | None = None, dev_root: str = "/dev") -> tuple[list[dict[str, Any]], list[str]]:
     """Return (accelerators, notes): one ``kind: "tpu"`` entry when any TPU evidence is present."""
     env = os.environ if env is None else env
     devices = sorted(glob.glob(os.path.join(dev_root, "accel[0-9]*")))
@@ -43,7 +44,7 @@ def detect_tpu(env: Mapping[str, str] | None = None, dev_root: str = "/dev") -> 
     notes = [TPU_NODE_NOTE] if "COLAB_TPU_ADDR" in found_env else []
     if not (devices or vfio or set(found_env) - set(LIBTPU_SETTINGS)):
         return [], notes  # libtpu alone (a pip dependency of jax[tpu]) is no TPU
-    entry = {
+    entry: dict[str, Any] = {
         "kind": "tpu",
         "name": _name(found_env),
         "accelerator_type": found_env.get("TPU_ACCELERATOR_TYPE"),

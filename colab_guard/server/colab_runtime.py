@@ -173,7 +173,7 @@ def origin_allowed(settings: Mapping, origin: str | None) -> bool:
     if allow_origin:  # as jupyter_server: allow_origin, when set, wins over allow_origin_pat
         return allow_origin != "*" and allow_origin == origin
     pattern = settings.get("allow_origin_pat")
-    return bool(pattern) and origin_matches_pat(pattern, origin)
+    return bool(pattern) and origin_matches_pat(str(pattern), origin)
 
 
 def private_network_transform(settings: Mapping) -> type[OutputTransform]:
@@ -198,7 +198,7 @@ def private_network_transform(settings: Mapping) -> type[OutputTransform]:
                 headers["Access-Control-Allow-Private-Network"] = "true"
             return status_code, headers, chunk
 
-    PrivateNetworkAccess.settings_source = settings  # to recognise it in web_app.transforms
+    PrivateNetworkAccess.settings_source = settings  # type: ignore[attr-defined]  # to recognise it in web_app.transforms
     return PrivateNetworkAccess
 
 

@@ -44,7 +44,7 @@ class CostMeter:
             self.low_streak = 0.0
 
     def _low(self, gpus: list[dict]) -> bool:
-        util = [g.get("utilization_gpu") for g in gpus if g.get("utilization_gpu") is not None]
+        util: list[float] = [g["utilization_gpu"] for g in gpus if g.get("utilization_gpu") is not None]
         held = any((g.get("memory_used") or 0) > self.baseline_memory for g in gpus)
         return bool(util) and held and max(util) < self.threshold
 

@@ -13,7 +13,7 @@ import os
 import time
 
 from ..contract.heartbeat import read_heartbeat
-from ..contract.manifests import latest_manifest, snapshot_summary
+from ..contract.manifests import latest_summary
 from .postmortem import diagnose
 
 EXTENSION_ARG = "--ext=colab_guard"
@@ -104,7 +104,7 @@ class KernelLauncher:
             "notebook": notebook,
             "died_at": time.time(),
             **diagnose(exit_code, beat, self.app.warn_percent),
-            "snapshot": snapshot_summary(latest_manifest(self.app.snapshot_dir, notebook)),
+            "snapshot": latest_summary(self.app.snapshot_dir, notebook),
         }
         self.postmortems[kernel_id] = report
         self.app.log.warning(

@@ -7,7 +7,7 @@ import signal
 import time
 
 from ..contract.heartbeat import HEARTBEAT, pid_alive, read_heartbeat_file
-from ..contract.manifests import latest_manifest, snapshot_summary
+from ..contract.manifests import latest_summary
 from ..readers.cgroup import Cgroup, read_memory
 
 
@@ -73,7 +73,7 @@ def previous_session_reports(snapshot_dir: str, warn_percent: float) -> list[dic
                 "cause": "oom-killer",
                 "confidence": "likely",
                 "previous_session": True,
-                "snapshot": snapshot_summary(latest_manifest(snapshot_dir, beat.get("notebook"))),
+                "snapshot": latest_summary(snapshot_dir, beat.get("notebook")),
             }
         )
     return found

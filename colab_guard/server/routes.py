@@ -85,8 +85,9 @@ class SnapshotHandler(ColabGuardHandler):
     @authorized
     async def delete(self, key: str, snapshot: str):
         try:
-            await run_sync(delete_snapshot, self.extensionapp.snapshot_dir, key, snapshot)
-            self.extensionapp.snapshot_list.forget()
+            app = self.extensionapp
+            await run_sync(delete_snapshot, app.snapshot_dir, key, snapshot)  # type: ignore[attr-defined]
+            app.snapshot_list.forget()  # type: ignore[attr-defined]
         except SnapshotError as exc:
             raise web.HTTPError(400, str(exc)) from None
         except FileNotFoundError as exc:
@@ -101,7 +102,7 @@ class PostmortemHandler(ColabGuardHandler):
     @web.authenticated
     @authorized
     def get(self, kernel_id: str):
-        report = self.extensionapp.kernels.postmortems.get(kernel_id)
+        report = self.extensionapp.kernels.postmortems.get(kernel_id)  # type: ignore[attr-defined]
         if report is None:
             raise web.HTTPError(404, f"no post-mortem for kernel {kernel_id}: it has not died while this server ran")
         self.finish(json.dumps(report))

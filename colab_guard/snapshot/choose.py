@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -36,9 +37,9 @@ def skip_reason(value) -> str | None:
     return None
 
 
-def _identity_keys(value, depth: int = 2) -> set:
+def _identity_keys(value: object, depth: int = 2) -> set[object]:
     """Ids of the objects a variable holds, to group variables that share any of them."""
-    keys = {id(value)}
+    keys: set[object] = {id(value)}
     if isinstance(value, np.ndarray):
         root = value
         while isinstance(root.base, np.ndarray):
@@ -48,7 +49,7 @@ def _identity_keys(value, depth: int = 2) -> set:
     if torch is not None and isinstance(value, torch.Tensor) and value.layout == torch.strided:
         keys.add(("storage", value.untyped_storage().data_ptr()))
     if depth > 0:
-        items = ()
+        items: Iterable[object] = ()
         if isinstance(value, (list, tuple, set, frozenset)) and len(value) <= ALIAS_SCAN_LIMIT:
             items = value
         elif isinstance(value, dict) and len(value) <= ALIAS_SCAN_LIMIT:

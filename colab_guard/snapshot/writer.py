@@ -145,7 +145,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
                     **old,
                     "stream": f"{gid}.pkl",
                     "data": f"{gid}.dat",
-                    "reused_from": old.get("reused_from") or previous["id"],
+                    "reused_from": old.get("reused_from") or (previous or {}).get("id"),
                 }
                 reused += old["stream_size"] + old["data_size"]
             else:

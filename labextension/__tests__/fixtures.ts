@@ -7,7 +7,10 @@ export const GiB = 1024 ** 3;
 export const T0 = 1_700_000_000;
 
 /** A resources answer: `workingSet` of a 12 GiB container limit. */
-export function resources(workingSet = 9 * GiB, overrides: Partial<IResources> = {}): IResources {
+export function resources(
+  workingSet = 9 * GiB,
+  overrides: Partial<IResources> = {}
+): IResources {
   return {
     timestamp: T0,
     sample_interval: 1,
@@ -34,7 +37,10 @@ export function resources(workingSet = 9 * GiB, overrides: Partial<IResources> =
 }
 
 /** A sessions answer with the given kernels (600 s idle culling policy). */
-export function sessions(kernels: Partial<ISessions['kernels'][number]>[] = [], overrides: Partial<ISessions> = {}): ISessions {
+export function sessions(
+  kernels: Partial<ISessions['kernels'][number]>[] = [],
+  overrides: Partial<ISessions> = {}
+): ISessions {
   return {
     now: '2023-11-14T22:13:20Z',
     server: {
@@ -46,11 +52,31 @@ export function sessions(kernels: Partial<ISessions['kernels'][number]>[] = [], 
       seconds_to_idle_disconnect: null
     },
     policy: {
-      cull_idle_timeout: { value: 600, source: 'MappingKernelManager.cull_idle_timeout', unit: 'seconds' },
-      cull_interval: { value: 60, source: 'MappingKernelManager.cull_interval', unit: 'seconds' },
-      cull_connected: { value: false, source: 'MappingKernelManager.cull_connected', unit: null },
-      cull_busy: { value: false, source: 'MappingKernelManager.cull_busy', unit: null },
-      max_lifetime: { value: null, source: 'ColabGuard.max_lifetime', unit: 'seconds' }
+      cull_idle_timeout: {
+        value: 600,
+        source: 'MappingKernelManager.cull_idle_timeout',
+        unit: 'seconds'
+      },
+      cull_interval: {
+        value: 60,
+        source: 'MappingKernelManager.cull_interval',
+        unit: 'seconds'
+      },
+      cull_connected: {
+        value: false,
+        source: 'MappingKernelManager.cull_connected',
+        unit: null
+      },
+      cull_busy: {
+        value: false,
+        source: 'MappingKernelManager.cull_busy',
+        unit: null
+      },
+      max_lifetime: {
+        value: null,
+        source: 'ColabGuard.max_lifetime',
+        unit: 'seconds'
+      }
     },
     kernels: kernels.map((k, i) => ({
       id: `k${i}`,
@@ -75,7 +101,11 @@ export function sessions(kernels: Partial<ISessions['kernels'][number]>[] = [], 
 }
 
 /** A snapshot of a notebook. */
-export function snapshot(key: string, id: string, overrides: Partial<ISnapshot> = {}): ISnapshot {
+export function snapshot(
+  key: string,
+  id: string,
+  overrides: Partial<ISnapshot> = {}
+): ISnapshot {
   return {
     key,
     id,

@@ -216,7 +216,9 @@ describe('acceleratorStatusText', () => {
     expect(acceleratorStatusText('ok')).toBeNull();
     expect(acceleratorStatusText('none')).toBe('No GPU or TPU found');
     expect(acceleratorStatusText('no-driver')).toBe('No NVIDIA driver found');
-    expect(acceleratorStatusText('error')).toBe('Could not read the accelerators');
+    expect(acceleratorStatusText('error')).toBe(
+      'Could not read the accelerators'
+    );
     expect(acceleratorStatusText('weird')).toBe('Accelerator status: weird');
   });
 });
@@ -287,7 +289,9 @@ describe('byte units', () => {
   });
 
   it('joins a pair with words for sentences', () => {
-    expect(formatBytesPair(11.8 * GiB, 12 * GiB, 'GiB', ' of ')).toBe('11.8 of 12.0 GiB');
+    expect(formatBytesPair(11.8 * GiB, 12 * GiB, 'GiB', ' of ')).toBe(
+      '11.8 of 12.0 GiB'
+    );
   });
 
   it('formats growth per minute', () => {
@@ -360,7 +364,9 @@ describe('durations and times', () => {
   it('reads epoch numbers and ISO strings', () => {
     expect(toEpochSeconds(1700000000.5)).toBe(1700000000.5);
     expect(toEpochSeconds('2023-11-14T22:13:20Z')).toBe(1700000000);
-    expect(toEpochSeconds('2023-11-14T22:13:20.500000+00:00')).toBe(1700000000.5);
+    expect(toEpochSeconds('2023-11-14T22:13:20.500000+00:00')).toBe(
+      1700000000.5
+    );
     expect(toEpochSeconds('never')).toBeNull();
     expect(toEpochSeconds(null)).toBeNull();
   });
@@ -402,10 +408,20 @@ describe('policy and cost', () => {
 describe('deathHeadline', () => {
   it('says OOM with the figures', () => {
     expect(
-      deathHeadline({ cause: 'oom-killer', confidence: 'certain', working_set: 11.8 * GiB, limit: 12 * GiB })
+      deathHeadline({
+        cause: 'oom-killer',
+        confidence: 'certain',
+        working_set: 11.8 * GiB,
+        limit: 12 * GiB
+      })
     ).toBe('OOM at 11.8 of 12.0 GiB');
     expect(
-      deathHeadline({ cause: 'oom-killer', confidence: 'likely', working_set: 11.8 * GiB, limit: 12 * GiB })
+      deathHeadline({
+        cause: 'oom-killer',
+        confidence: 'likely',
+        working_set: 11.8 * GiB,
+        limit: 12 * GiB
+      })
     ).toBe('Likely OOM at 11.8 of 12.0 GiB');
     expect(deathHeadline({ cause: 'oom-killer', confidence: 'certain' })).toBe(
       'OOM (killed by the out-of-memory killer)'
@@ -413,9 +429,15 @@ describe('deathHeadline', () => {
   });
 
   it('says the other causes', () => {
-    expect(deathHeadline({ cause: 'killed', signal: 'SIGKILL' })).toBe('Killed (SIGKILL)');
-    expect(deathHeadline({ cause: 'crashed', signal: 'SIGSEGV', exit_code: -11 })).toBe('Crashed (SIGSEGV)');
-    expect(deathHeadline({ cause: 'crashed', exit_code: 1 })).toBe('Crashed (exit code 1)');
+    expect(deathHeadline({ cause: 'killed', signal: 'SIGKILL' })).toBe(
+      'Killed (SIGKILL)'
+    );
+    expect(
+      deathHeadline({ cause: 'crashed', signal: 'SIGSEGV', exit_code: -11 })
+    ).toBe('Crashed (SIGSEGV)');
+    expect(deathHeadline({ cause: 'crashed', exit_code: 1 })).toBe(
+      'Crashed (exit code 1)'
+    );
     expect(deathHeadline({ cause: 'exited', exit_code: 0 })).toBe('Exited');
   });
 });
@@ -446,7 +468,11 @@ describe('status bar countdown', () => {
   it("falls back to the server's own countdowns without kernel countdowns", () => {
     expect(
       nearestCountdown({
-        server: { seconds_to_shutdown: 500, seconds_to_lifetime_end: 400, seconds_to_idle_disconnect: null },
+        server: {
+          seconds_to_shutdown: 500,
+          seconds_to_lifetime_end: 400,
+          seconds_to_idle_disconnect: null
+        },
         kernels: []
       })
     ).toEqual({ seconds: 400, reason: 'max-lifetime' });

@@ -33,10 +33,13 @@ function setup(answers: { [path: string]: Answer }) {
     if (answer === 'network') {
       throw new TypeError('Failed to fetch');
     }
-    return new Response(answer.body === undefined ? null : JSON.stringify(answer.body), {
-      status: answer.status,
-      headers: { 'Content-Type': 'application/json' }
-    });
+    return new Response(
+      answer.body === undefined ? null : JSON.stringify(answer.body),
+      {
+        status: answer.status,
+        headers: { 'Content-Type': 'application/json' }
+      }
+    );
   };
   const serverSettings = ServerConnection.makeSettings({
     baseUrl: 'http://server/',
@@ -46,12 +49,14 @@ function setup(answers: { [path: string]: Answer }) {
     Headers: Headers as any
   });
   // A long interval: polls happen only when the test asks (refresh).
-  const model = track(new GuardModel({
-    serverSettings,
-    auto: false,
-    standby: 'never',
-    settings: { pollInterval: 3600 }
-  }));
+  const model = track(
+    new GuardModel({
+      serverSettings,
+      auto: false,
+      standby: 'never',
+      settings: { pollInterval: 3600 }
+    })
+  );
   /**
    * Resolve with the state after the next poll, once that poll is over (the
    * model emits before its tick settles, and Poll drops a refresh asked while
@@ -75,7 +80,14 @@ const OK = {
   postmortems: { status: 200, body: { kernels: [], previous_session: [] } },
   history: {
     status: 200,
-    body: { interval: 1, t: [T0 - 5], memory_working_set: [1], memory_limit: 2, gpu_utilization: [], gpu_memory_used: [] }
+    body: {
+      interval: 1,
+      t: [T0 - 5],
+      memory_working_set: [1],
+      memory_limit: 2,
+      gpu_utilization: [],
+      gpu_memory_used: []
+    }
   }
 };
 
@@ -122,7 +134,10 @@ describe('GuardModel', () => {
   });
 
   it('leaves out an endpoint the server does not have', async () => {
-    const { model, requests, nextState } = setup({ ...OK, sessions: { status: 404 } });
+    const { model, requests, nextState } = setup({
+      ...OK,
+      sessions: { status: 404 }
+    });
     let state = nextState();
     void model.start();
     const first = await state;
@@ -156,9 +171,15 @@ describe('GuardModel', () => {
     // Given a listed snapshot
     const listed = {
       snapshot_dir: '/s',
-      snapshots: [{ key: 'my notebook', id: 'a/b' }, { key: 'my notebook', id: 'c' }]
+      snapshots: [
+        { key: 'my notebook', id: 'a/b' },
+        { key: 'my notebook', id: 'c' }
+      ]
     };
-    const { model, requests, answers, nextState } = setup({ ...OK, snapshots: { status: 200, body: listed } });
+    const { model, requests, answers, nextState } = setup({
+      ...OK,
+      snapshots: { status: 200, body: listed }
+    });
     const state = nextState();
     void model.start();
     await state;
@@ -171,13 +192,19 @@ describe('GuardModel', () => {
     // Then the server got the DELETE and the list no longer has it
     expect(requests[0]).toBe('DELETE snapshots/my%20notebook/a%2Fb');
     const after = model.state;
-    expect(after.status === 'ok' && after.snapshots?.status === 'ok' && after.snapshots.data.snapshots.map(s => s.id)).toEqual(['c']);
+    expect(
+      after.status === 'ok' &&
+        after.snapshots?.status === 'ok' &&
+        after.snapshots.data.snapshots.map(s => s.id)
+    ).toEqual(['c']);
   });
 
   it("rejects a failed delete with the server's message", async () => {
     const { model } = setup({
       snapshots: { status: 400, body: { message: 'not a snapshot name: ..' } }
     });
-    await expect(model.deleteSnapshot('k', '..')).rejects.toThrow('not a snapshot name: ..');
+    await expect(model.deleteSnapshot('k', '..')).rejects.toThrow(
+      'not a snapshot name: ..'
+    );
   });
 });

@@ -18,9 +18,14 @@ describe('morphChildren', () => {
     const button = live.querySelector('button')!;
     button.focus();
 
-    morphChildren(live, html('<p class="b">new</p><button title="t">Copied</button>'));
+    morphChildren(
+      live,
+      html('<p class="b">new</p><button title="t">Copied</button>')
+    );
 
-    expect(live.innerHTML).toBe('<p class="b">new</p><button title="t">Copied</button>');
+    expect(live.innerHTML).toBe(
+      '<p class="b">new</p><button title="t">Copied</button>'
+    );
     expect(live.querySelector('button')).toBe(button);
     expect(document.activeElement).toBe(button);
     live.remove();

@@ -36,7 +36,11 @@ describe('linearFit', () => {
 describe('projectTimeToLimit', () => {
   it('projects a steady climb to the limit', () => {
     // Given 6 GiB used, climbing 10 MiB/s, a 12 GiB limit
-    const { t, y } = samples(300, 2, s => 6 * GiB - 300 * 10 * MiB + 10 * MiB * s);
+    const { t, y } = samples(
+      300,
+      2,
+      s => 6 * GiB - 300 * 10 * MiB + 10 * MiB * s
+    );
 
     // When projected
     const p = projectTimeToLimit(t, y, 12 * GiB)!;
@@ -49,12 +53,16 @@ describe('projectTimeToLimit', () => {
 
   it('fits only the last window', () => {
     // Given a long flat stretch, then a climb in the last 2 minutes
-    const { t, y } = samples(900, 1, s => (s < 780 ? 4 * GiB : 4 * GiB + (s - 780) * 20 * MiB));
+    const { t, y } = samples(900, 1, s =>
+      s < 780 ? 4 * GiB : 4 * GiB + (s - 780) * 20 * MiB
+    );
 
     // Then a 2-minute window sees the climb, a 15-minute one a poor fit
     const recent = projectTimeToLimit(t, y, 12 * GiB, { windowSeconds: 120 })!;
     expect(recent.bytesPerSecond).toBeCloseTo(20 * MiB, 0);
-    expect(projectTimeToLimit(t, y, 12 * GiB, { windowSeconds: 900 })).toBeNull();
+    expect(
+      projectTimeToLimit(t, y, 12 * GiB, { windowSeconds: 900 })
+    ).toBeNull();
   });
 
   it('is null when memory is flat, falling or noisy', () => {
@@ -63,14 +71,20 @@ describe('projectTimeToLimit', () => {
     const falling = samples(300, 1, s => 8 * GiB - s * MiB);
     expect(projectTimeToLimit(falling.t, falling.y, 12 * GiB)).toBeNull();
     // alternating ±1 GiB around a slow rise: r² far below 0.6
-    const noisy = samples(300, 1, s => 4 * GiB + s * 10 * 1024 + (s % 2 ? GiB : -GiB));
+    const noisy = samples(
+      300,
+      1,
+      s => 4 * GiB + s * 10 * 1024 + (s % 2 ? GiB : -GiB)
+    );
     expect(projectTimeToLimit(noisy.t, noisy.y, 12 * GiB)).toBeNull();
   });
 
   it('needs enough samples over enough time', () => {
     const few = samples(18, 2, s => GiB + s * 10 * MiB); // 10 points, 18 s
     expect(projectTimeToLimit(few.t, few.y, 12 * GiB)).toBeNull();
-    expect(projectTimeToLimit(few.t, few.y, 12 * GiB, { minSpanSeconds: 10 })).not.toBeNull();
+    expect(
+      projectTimeToLimit(few.t, few.y, 12 * GiB, { minSpanSeconds: 10 })
+    ).not.toBeNull();
     expect(projectTimeToLimit([], [], 12 * GiB)).toBeNull();
   });
 
@@ -83,10 +97,14 @@ describe('projectTimeToLimit', () => {
 
   it('says 0 past the limit and null without a limit or beyond the horizon', () => {
     const over = samples(300, 1, s => 11 * GiB + 10 * MiB * s);
-    expect(projectTimeToLimit(over.t, over.y, 12 * GiB)!.secondsToLimit).toBe(0);
+    expect(projectTimeToLimit(over.t, over.y, 12 * GiB)!.secondsToLimit).toBe(
+      0
+    );
     expect(projectTimeToLimit(over.t, over.y, null)).toBeNull();
     const slow = samples(300, 1, s => GiB + 2 * 1024 * s); // 2 KiB/s: > 24 h to 12 GiB
     expect(projectTimeToLimit(slow.t, slow.y, 12 * GiB)).toBeNull();
-    expect(projectTimeToLimit(slow.t, slow.y, 12 * GiB, { horizonSeconds: 1e9 })).not.toBeNull();
+    expect(
+      projectTimeToLimit(slow.t, slow.y, 12 * GiB, { horizonSeconds: 1e9 })
+    ).not.toBeNull();
   });
 });

@@ -11,14 +11,22 @@ const schema = JSON.parse(
 describe('settings', () => {
   it("has the schema's properties and defaults", () => {
     const defaults = Object.fromEntries(
-      Object.entries(schema.properties).map(([name, p]: [string, any]) => [name, p.default])
+      Object.entries(schema.properties).map(([name, p]: [string, any]) => [
+        name,
+        p.default
+      ])
     );
     expect(defaults).toEqual({ ...DEFAULT_SETTINGS });
     expect(schema.additionalProperties).toBe(false);
   });
 
   it('takes valid values', () => {
-    const s = readSettings({ pollInterval: 5, memoryWarningPercent: 1, units: 'GB', notifyOom: false });
+    const s = readSettings({
+      pollInterval: 5,
+      memoryWarningPercent: 1,
+      units: 'GB',
+      notifyOom: false
+    });
     expect(s.pollInterval).toBe(5);
     expect(s.memoryWarningPercent).toBe(1);
     expect(s.units).toBe('GB');
@@ -27,7 +35,12 @@ describe('settings', () => {
 
   it('falls back to the defaults for missing or invalid values', () => {
     expect(readSettings(null)).toEqual(DEFAULT_SETTINGS);
-    const s = readSettings({ pollInterval: 0, memoryWarningPercent: 'high', units: 'KB', notifyIdle: 'yes' });
+    const s = readSettings({
+      pollInterval: 0,
+      memoryWarningPercent: 'high',
+      units: 'KB',
+      notifyIdle: 'yes'
+    });
     expect(s.pollInterval).toBe(2);
     expect(s.memoryWarningPercent).toBe(75);
     expect(s.units).toBe('GiB');

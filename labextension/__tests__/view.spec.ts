@@ -27,8 +27,18 @@ function payload(overrides: Partial<IResources> = {}): IResources {
       },
       cpu: { percent: 37.5, count: 4, quota: 2 },
       disk: {
-        root_dir: { path: '/content', total: 100 * GiB, used: 25 * GiB, free: 75 * GiB },
-        snapshot_dir: { path: '/snap', total: 10 * GiB, used: 9.5 * GiB, free: 0.5 * GiB }
+        root_dir: {
+          path: '/content',
+          total: 100 * GiB,
+          used: 25 * GiB,
+          free: 75 * GiB
+        },
+        snapshot_dir: {
+          path: '/snap',
+          total: 10 * GiB,
+          used: 9.5 * GiB,
+          free: 0.5 * GiB
+        }
       }
     },
     accelerators: [],
@@ -68,7 +78,9 @@ function ok(data: IResources): ResourceState {
 }
 
 function section(root: HTMLElement, key: string): HTMLElement {
-  const node = root.querySelector<HTMLElement>(`section[data-section="${key}"]`);
+  const node = root.querySelector<HTMLElement>(
+    `section[data-section="${key}"]`
+  );
   if (!node) {
     throw new Error(`no ${key} section`);
   }
@@ -116,7 +128,8 @@ describe('renderState', () => {
     );
     expect(memoryBar.dataset.level).toBe('ok');
     expect(
-      (memoryBar.querySelector('.jp-colab-guard-bar-fill') as HTMLElement).style.width
+      (memoryBar.querySelector('.jp-colab-guard-bar-fill') as HTMLElement).style
+        .width
     ).toBe('75%');
     expect(memory.textContent).toContain('9.0/12.0 GiB · 75%');
     expect(memory.textContent).toContain('Limit: container limit');
@@ -151,16 +164,18 @@ describe('renderState', () => {
       'root_dir',
       'snapshot_dir'
     ]);
-    expect(bar(disk, 'Notebook directory').getAttribute('aria-valuenow')).toBe('25');
+    expect(bar(disk, 'Notebook directory').getAttribute('aria-valuenow')).toBe(
+      '25'
+    );
     expect(meters[0].textContent).toContain('/content');
   });
 
   it('says "CPU only" and why, with the server message and notes', () => {
     const accelerator = section(render(ok(payload())), 'accelerator');
 
-    expect(accelerator.querySelector('.jp-colab-guard-summary')?.textContent).toBe(
-      'CPU only'
-    );
+    expect(
+      accelerator.querySelector('.jp-colab-guard-summary')?.textContent
+    ).toBe('CPU only');
     const status = accelerator.querySelector('.jp-colab-guard-status');
     expect(status?.getAttribute('data-status')).toBe('no-driver');
     expect(status?.textContent).toContain('No NVIDIA driver found');
@@ -181,15 +196,17 @@ describe('renderState', () => {
     });
     const accelerator = section(render(ok(data)), 'accelerator');
 
-    expect(accelerator.querySelector('.jp-colab-guard-summary')?.textContent).toBe(
-      'NVIDIA A100-SXM4-40GB x2'
-    );
+    expect(
+      accelerator.querySelector('.jp-colab-guard-summary')?.textContent
+    ).toBe('NVIDIA A100-SXM4-40GB x2');
     expect(accelerator.querySelector('.jp-colab-guard-status')).toBeNull();
     expect(accelerator.querySelectorAll('[data-kind="gpu"]')).toHaveLength(2);
-    expect(bar(accelerator, 'GPU 0 memory').getAttribute('aria-valuenow')).toBe('25');
-    expect(bar(accelerator, 'GPU 0 utilisation').getAttribute('aria-valuenow')).toBe(
-      '87'
+    expect(bar(accelerator, 'GPU 0 memory').getAttribute('aria-valuenow')).toBe(
+      '25'
     );
+    expect(
+      bar(accelerator, 'GPU 0 utilisation').getAttribute('aria-valuenow')
+    ).toBe('87');
     // unknown utilisation: no value, said as n/a
     const unknown = bar(accelerator, 'GPU 1 utilisation');
     expect(unknown.hasAttribute('aria-valuenow')).toBe(false);
@@ -201,19 +218,24 @@ describe('renderState', () => {
   it('shows a TPU by type', () => {
     const data = payload({
       accelerators: [
-        { kind: 'tpu', accelerator_type: 'v2-8', devices: ['/dev/accel0'], libtpu: true }
+        {
+          kind: 'tpu',
+          accelerator_type: 'v2-8',
+          devices: ['/dev/accel0'],
+          libtpu: true
+        }
       ],
       accelerator_status: 'ok',
       accelerator_error: null
     });
     const accelerator = section(render(ok(data)), 'accelerator');
 
-    expect(accelerator.querySelector('.jp-colab-guard-summary')?.textContent).toBe(
-      'TPU v2-8'
-    );
-    expect(accelerator.querySelector('[data-kind="tpu"]')?.textContent).toContain(
-      '/dev/accel0'
-    );
+    expect(
+      accelerator.querySelector('.jp-colab-guard-summary')?.textContent
+    ).toBe('TPU v2-8');
+    expect(
+      accelerator.querySelector('[data-kind="tpu"]')?.textContent
+    ).toContain('/dev/accel0');
   });
 
   it('replaces every figure by the failure when the server is unreachable', () => {

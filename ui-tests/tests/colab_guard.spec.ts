@@ -108,7 +108,9 @@ test.describe('colab-guard panel', () => {
       name: 'Accelerator'
     });
     const summary = section.locator('.jp-colab-guard-summary');
-    await expect(summary).toHaveText(acceleratorSummary(resources.accelerators));
+    await expect(summary).toHaveText(
+      acceleratorSummary(resources.accelerators)
+    );
     await expect(summary).toHaveAttribute('data-accelerator-status', status);
     if (resources.accelerators.length === 0) {
       await expect(summary).toHaveText('CPU only');
@@ -167,9 +169,12 @@ test.describe('colab-guard panel', () => {
   test('status bar item summarises and opens the panel', async ({ page }) => {
     // Given the status bar item has data
     const item = page.locator('.jp-colab-guard-statusitem');
-    await expect(item).toHaveText(/ · RAM \d+\.\d\/\d+\.\d [KMGT]iB( · (idle|ends) \d{2,}:\d{2})?$/, {
-      timeout: 15000
-    });
+    await expect(item).toHaveText(
+      / · RAM \d+\.\d\/\d+\.\d [KMGT]iB( · (idle|ends) \d{2,}:\d{2})?$/,
+      {
+        timeout: 15000
+      }
+    );
     expect(await page.sidebar.isTabOpen(PANEL_ID)).toBe(false);
 
     // When it is clicked
@@ -245,7 +250,10 @@ test.describe('colab-guard panel', () => {
   });
 
   for (const theme of ['light', 'dark'] as const) {
-    test(`screenshot in the ${theme} theme`, async ({ page, baseURL }, testInfo) => {
+    test(`screenshot in the ${theme} theme`, async ({
+      page,
+      baseURL
+    }, testInfo) => {
       // Given the theme, a window tall enough for the whole panel, and an idle kernel
       if (theme === 'dark') {
         await page.theme.setDarkTheme();
@@ -269,7 +277,9 @@ test.describe('colab-guard panel', () => {
         );
         if (sessions.status() === 200) {
           await expect(
-            page.locator(`${PANEL} [data-kernel-id="${kernel.id}"] [role="timer"]`)
+            page.locator(
+              `${PANEL} [data-kernel-id="${kernel.id}"] [role="timer"]`
+            )
           ).toBeVisible({ timeout: 15000 });
         }
 
@@ -282,7 +292,9 @@ test.describe('colab-guard panel', () => {
         });
         expect(fs.statSync(path).size).toBeGreaterThan(1000);
       } finally {
-        await page.request.delete(`${baseURL!.replace(/\/$/, '')}/api/kernels/${kernel.id}`);
+        await page.request.delete(
+          `${baseURL!.replace(/\/$/, '')}/api/kernels/${kernel.id}`
+        );
       }
     });
   }

@@ -1,13 +1,23 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { base, countdownSeconds, getEndpoint, openPanel, PANEL, waitForData } from './helpers';
+import {
+  base,
+  countdownSeconds,
+  getEndpoint,
+  openPanel,
+  PANEL,
+  waitForData
+} from './helpers';
 
 test.describe('colab-guard sessions', () => {
   test('a kernel counts down to idle culling', async ({ page, baseURL }) => {
     // The test server culls kernels idle for 600 s, checked every 60 s
     // (jupyter_server_test_config.py).
     const probe = await getEndpoint(page.request, baseURL, 'sessions');
-    test.skip(probe.status === 404, 'GET colab-guard/v1/sessions is not on this server yet');
+    test.skip(
+      probe.status === 404,
+      'GET colab-guard/v1/sessions is not on this server yet'
+    );
     expect(probe.body.policy.cull_idle_timeout.value).toBe(600);
 
     // Given an idle kernel with no tab connected (started through the REST API)
@@ -67,10 +77,20 @@ test.describe('colab-guard sessions', () => {
 
     // Then the sessions section is left out, the snapshots section says it failed,
     // and the rest is shown
-    const snapshots = page.locator(PANEL).getByRole('region', { name: 'Snapshots' });
-    await expect(snapshots).toContainText('Server error (HTTP 500)', { timeout: 15000 });
-    await expect(page.locator(`${PANEL} section[data-section="sessions"]`)).toHaveCount(0);
-    await expect(page.locator(PANEL).getByRole('region', { name: 'Memory' })).toBeVisible();
-    await expect(page.locator('.jp-colab-guard-statusitem')).toHaveText(/ · RAM [^·]+$/);
+    const snapshots = page
+      .locator(PANEL)
+      .getByRole('region', { name: 'Snapshots' });
+    await expect(snapshots).toContainText('Server error (HTTP 500)', {
+      timeout: 15000
+    });
+    await expect(
+      page.locator(`${PANEL} section[data-section="sessions"]`)
+    ).toHaveCount(0);
+    await expect(
+      page.locator(PANEL).getByRole('region', { name: 'Memory' })
+    ).toBeVisible();
+    await expect(page.locator('.jp-colab-guard-statusitem')).toHaveText(
+      / · RAM [^·]+$/
+    );
   });
 });

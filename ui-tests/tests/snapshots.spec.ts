@@ -21,9 +21,12 @@ test.describe('colab-guard snapshots and post-mortems', () => {
     await waitForData(page);
 
     // Then the snapshot is listed under its notebook with its variable
-    const item = page.locator(`${PANEL} [data-notebook-key] .jp-colab-guard-snapshot`, {
-      hasText: `${name} (int)`
-    });
+    const item = page.locator(
+      `${PANEL} [data-notebook-key] .jp-colab-guard-snapshot`,
+      {
+        hasText: `${name} (int)`
+      }
+    );
     await expect(async () => {
       await refreshNow(page);
       await expect(item).toHaveCount(1, { timeout: 2000 });
@@ -32,7 +35,9 @@ test.describe('colab-guard snapshots and post-mortems', () => {
     await expect(
       page
         .locator(`${PANEL} [data-notebook-key]`, {
-          has: page.locator('.jp-colab-guard-snapshot', { hasText: `${name} (int)` })
+          has: page.locator('.jp-colab-guard-snapshot', {
+            hasText: `${name} (int)`
+          })
         })
         .locator('h4')
     ).toHaveText('Untitled.ipynb');
@@ -46,10 +51,16 @@ test.describe('colab-guard snapshots and post-mortems', () => {
 
     // Then the clipboard holds it and the button says so
     await expect(copy).toHaveText('Copied');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(command);
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(
+      command
+    );
 
     // When the kernel is killed
-    await page.notebook.setCell(0, 'code', 'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)');
+    await page.notebook.setCell(
+      0,
+      'code',
+      'import os, signal\nos.kill(os.getpid(), signal.SIGKILL)'
+    );
     await page.notebook.enterCellEditingMode(0);
     await page.keyboard.press('Shift+Enter');
 
@@ -74,7 +85,10 @@ test.describe('colab-guard snapshots and post-mortems', () => {
     const image = await page.locator(PANEL).screenshot({
       path: testInfo.outputPath('colab-guard-panel-postmortem.png')
     });
-    await testInfo.attach('colab-guard-panel-postmortem', { body: image, contentType: 'image/png' });
+    await testInfo.attach('colab-guard-panel-postmortem', {
+      body: image,
+      contentType: 'image/png'
+    });
 
     // When it is dismissed, it goes
     await banner.getByRole('button', { name: /^Dismiss/ }).click();
