@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run every colab-guard test on this machine, installing what they need first:
-#   Python tests (pytest: real jupyter_server, real kernels, real cgroups), TypeScript unit tests
+# Run every colab-guard check on this machine, installing what they need first:
+#   linters (ruff, mypy, ESLint, Prettier, stylelint), Python tests (pytest: real jupyter_server, real kernels, real cgroups), TypeScript unit tests
 #   (jest) and UI tests (Galata/Playwright driving real JupyterLab in Debian's Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 # The package, its test dependencies and the built labextension (the build hook runs jlpm).
-python -m pip install -q -e ".[test]"
+python -m pip install -q -e ".[dev,test]"
 # PyTorch's CPU build, for the snapshot tests of tensors and modules (they skip where it is missing)
 python -m pip install -q "torch==2.13.0+cpu" || echo "PyTorch's CPU build is not available: torch tests will skip"
 
@@ -27,6 +27,11 @@ python -m pip install -q jupyterhub || echo "JupyterHub is not available: the hu
   || echo "configurable-http-proxy could not be installed: the hub test will skip"
 
 status=0
+echo "== Linters (the same as .pre-commit-config.yaml)"
+ruff check . || status=$?
+ruff format --check . || status=$?
+mypy || status=$?
+jlpm lint:check || status=$?
 echo "== Python tests (pytest)"
 python -m pytest || status=$?
 echo "== TypeScript unit tests (jest)"
