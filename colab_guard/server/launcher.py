@@ -14,6 +14,7 @@ import time
 
 from ..contract.heartbeat import read_heartbeat
 from ..contract.manifests import latest_summary
+from .jupyter_adapter import kernel_launch_env, kernel_process
 from .postmortem import diagnose
 
 EXTENSION_ARG = "--ext=colab_guard"
@@ -80,10 +81,10 @@ class KernelLauncher:
             kernel = km.get_kernel(kernel_id)
         except KeyError:
             return
-        launch = getattr(kernel, "_launch_args", {}) or {}
-        notebook = (launch.get("env") or {}).get("JPY_SESSION_NAME")
+        env, extra_arguments = kernel_launch_env(kernel)
+        notebook = env.get("JPY_SESSION_NAME")
         self.notebooks[kernel_id] = notebook
-        if EXTENSION_ARG in launch.get("extra_arguments", []):
+        if EXTENSION_ARG in extra_arguments:
             self.with_watcher.add(kernel_id)
 
         def died():
@@ -93,8 +94,7 @@ class KernelLauncher:
         kernel.add_restart_callback(died, "dead")
 
     def record(self, kernel_id: str, kernel, notebook: str | None) -> dict:
-        provisioner = getattr(kernel, "provisioner", None)
-        process = getattr(provisioner, "process", None)
+        process = kernel_process(kernel)
         exit_code = None if process is None else process.poll()
         beat = read_heartbeat(self.app.snapshot_dir, notebook)
         if beat is not None and process is not None and beat.get("pid") != process.pid:

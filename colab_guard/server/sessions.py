@@ -11,37 +11,14 @@ lifetime limits).
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import time
 
 from jupyter_server.utils import ensure_async
 
+from .countdown import epoch, idle_cull_at, iso, seconds_left
+from .jupyter_adapter import culler_next_check, kernel_connections, kernel_process
+
 SHUTDOWN_CHECK_SECONDS = 60  # jupyter_server checks shutdown_no_activity_timeout once a minute
-
-
-def _epoch(value) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.timestamp()
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def next_check_after(deadline: float, next_check: float, interval: float) -> float:
-    """The first periodic check strictly after ``deadline`` (checks at next_check + k * interval)."""
-    if next_check > deadline:
-        return next_check
-    k = math.floor((deadline - next_check) / interval) + 1
-    return next_check + k * interval
 
 
 class SessionTracker:
@@ -79,14 +56,6 @@ class SessionTracker:
             "enforce": item(app.enforce, "ColabGuard.enforce", None),
         }
 
-    def _culler_next_check(self, now: float) -> float | None:
-        """Wall-clock time of jupyter_server's next cull check, from its PeriodicCallback."""
-        callback = getattr(self.km, "_culler_callback", None)
-        next_timeout = getattr(callback, "_next_timeout", None)
-        if callback is None or next_timeout is None or not callback.is_running():
-            return None
-        return now + (next_timeout - callback.io_loop.time())
-
     def _kernel_cull_timeout(self, kernel) -> float:
         """jupyter_server lets a kernelspec's metadata override cull_idle_timeout."""
         try:
@@ -97,8 +66,8 @@ class SessionTracker:
 
     def server_view(self, now: float) -> dict:
         server, app = self.serverapp, self.app
-        started = _epoch(server.web_app.settings.get("started"))
-        last_activity = _epoch(server.web_app.last_activity())
+        started = epoch(server.web_app.settings.get("started"))
+        last_activity = epoch(server.web_app.last_activity())
         to_shutdown = None
         timeout = server.shutdown_no_activity_timeout
         if timeout and len(self.km) == 0 and last_activity is not None:
@@ -106,38 +75,35 @@ class SessionTracker:
         lifetime_end = started + app.max_lifetime if app.max_lifetime and started else None
         idle_end = last_activity + app.idle_timeout if app.idle_timeout and last_activity else None
         return {
-            "started": _iso(started),
-            "last_activity": _iso(last_activity),
+            "started": iso(started),
+            "last_activity": iso(last_activity),
             "idle_seconds": None if last_activity is None else round(now - last_activity, 1),
             "seconds_to_shutdown": None if to_shutdown is None else round(to_shutdown, 1),
-            "idle_disconnect_at": _iso(idle_end),
+            "idle_disconnect_at": iso(idle_end),
             "seconds_to_idle_disconnect": None if idle_end is None else round(max(0.0, idle_end - now), 1),
-            "lifetime_ends_at": _iso(lifetime_end),
+            "lifetime_ends_at": iso(lifetime_end),
             "seconds_to_lifetime_end": None if lifetime_end is None else round(max(0.0, lifetime_end - now), 1),
         }
 
     def kernel_view(self, kernel_id: str, path: str | None, now: float, server: dict) -> dict:
         km = self.km
         kernel = km.get_kernel(kernel_id)
-        last = _epoch(getattr(kernel, "last_activity", None))
+        last = epoch(getattr(kernel, "last_activity", None))
         state = getattr(kernel, "execution_state", None)
-        connections = km._kernel_connections.get(kernel_id, 0)
-        process = getattr(getattr(kernel, "provisioner", None), "process", None)
+        connections = kernel_connections(km, kernel_id)
+        process = kernel_process(kernel)
         usage = self.app.sampler.kernel_usage.get(kernel_id, {})
 
-        candidates = []  # (epoch, reason)
+        candidates: list[tuple[float, str]] = []  # (epoch, reason)
         timeout = self._kernel_cull_timeout(kernel) if km.cull_idle_timeout else 0
         if timeout > 0 and last is not None:
             spared = (state == "busy" and not km.cull_busy) or (connections and not km.cull_connected)
             if not spared:
-                deadline = last + timeout
-                next_check = self._culler_next_check(now)
-                cull_at = next_check_after(deadline, next_check, km.cull_interval) if next_check else deadline + km.cull_interval
-                candidates.append((cull_at, "idle-culling"))
-        if server["idle_disconnect_at"]:
-            candidates.append((_epoch(server["idle_disconnect_at"]), "idle-timeout"))
-        if server["lifetime_ends_at"]:
-            candidates.append((_epoch(server["lifetime_ends_at"]), "max-lifetime"))
+                candidates.append((idle_cull_at(last, timeout, culler_next_check(km, now), km.cull_interval), "idle-culling"))
+        for key, why in (("idle_disconnect_at", "idle-timeout"), ("lifetime_ends_at", "max-lifetime")):
+            at = epoch(server[key])
+            if at is not None:
+                candidates.append((at, why))
         cull_at, reason = min(candidates) if candidates else (None, None)
         return {
             "id": kernel_id,
@@ -145,13 +111,13 @@ class SessionTracker:
             "path": path,
             "execution_state": state,
             "connections": connections,
-            "last_activity": _iso(last),
+            "last_activity": iso(last),
             "idle_seconds": None if last is None else round(now - last, 1),
             "pid": getattr(process, "pid", None),
             "rss": usage.get("rss"),
             "gpu_memory": usage.get("gpu_memory"),
-            "cull_at": _iso(cull_at),
-            "seconds_to_cull": None if cull_at is None else round(max(0.0, cull_at - now), 1),
+            "cull_at": iso(cull_at),
+            "seconds_to_cull": seconds_left(cull_at, now),
             "cull_reason": reason,
         }
 
@@ -167,7 +133,7 @@ class SessionTracker:
         """Tell the sampler which processes are kernels (it measures them off the event loop)."""
         pids = {}
         for kernel_id in self.km.list_kernel_ids():
-            process = getattr(getattr(self.km.get_kernel(kernel_id), "provisioner", None), "process", None)
+            process = kernel_process(self.km.get_kernel(kernel_id))
             if process is not None:
                 pids[kernel_id] = process.pid
         self.app.sampler.kernel_pids = pids
@@ -197,7 +163,7 @@ class SessionTracker:
         from .cost import advice
 
         return {
-            "now": _iso(now),
+            "now": iso(now),
             "server": server,
             "policy": self.policy(),
             "kernels": kernels,
