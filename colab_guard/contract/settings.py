@@ -21,6 +21,7 @@ ENV = {
     "interrupt": ("COLAB_GUARD_INTERRUPT", bool),
     "hard_limit": ("COLAB_GUARD_HARD_LIMIT", bool),
     "interval": ("COLAB_GUARD_INTERVAL", float),
+    "background": ("COLAB_GUARD_BACKGROUND", bool),
     "keep": ("COLAB_GUARD_KEEP", int),
     "memory_limit": ("COLAB_GUARD_MEMORY_LIMIT", "size"),
     "snapshot_dir": ("COLAB_GUARD_SNAPSHOT_DIR", str),
@@ -56,6 +57,10 @@ class WatcherSettings:
     fast_interval: float = 0.1  # past the warning level
     critical_interval: float = 0.01  # past the snapshot level: memory can run out within 100 ms
     heartbeat_interval: float = 2.0
+    # keep the snapshot current while the kernel is idle after a cell ran (off the main thread)
+    background: bool = True
+    background_idle: float = 2.0  # seconds of idleness before it starts
+    background_interval: float = 30.0  # at most one per this, or per ten times the last one's duration
     keep: int = 3
     memory_limit: int | None = None
     snapshot_dir: str | None = None

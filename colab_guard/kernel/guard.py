@@ -83,10 +83,12 @@ class Guard:
         # ipykernel may run cells off the main thread: interrupt the one that runs this cell
         self.executing = threading.get_ident()
         self.watcher.cell_state = {"executing": True, "idle_since": None}
+        self.watcher.cell_started()
 
     def _post_run(self, result=None, *args):
         self.executing = None
         self.watcher.cell_state = {"executing": False, "idle_since": time.time()}
+        self.watcher.cell_finished()
         error = getattr(result, "error_in_exec", None)
         if is_gpu_oom(error):
             self._notify("error", "GPU out of memory. " + self.explain_gpu_oom())

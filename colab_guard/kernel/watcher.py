@@ -19,7 +19,10 @@ from ..contract.heartbeat import heartbeat_path
 from ..contract.manifests import SnapshotError
 from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, MemoryReading
+from ..snapshot.choose import nbytes_of, user_variables
+from ..snapshot.pickling import SnapshotCancelled
 from ..snapshot.writer import SnapshotResult, take_snapshot
+from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, seconds_left, snapshot_seconds
 
 # The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get
 # from "far from the limit" to the OOM killer between two readings. Far from a large limit the
@@ -48,6 +51,7 @@ class Watcher:
         self.last: MemoryReading | None = None
         self.peak_percent = 0.0
         self.warned = False  # one warning per episode above the warning level
+        self.told_headroom = False  # one "a snapshot cannot make it" warning per episode
         self.snapshot_at_percent: float | None = None  # level of this episode's last snapshot
         self.snapshot_names: frozenset = frozenset()
         self.last_snapshot: SnapshotResult | None = None
@@ -57,6 +61,13 @@ class Watcher:
         self.interrupted = False  # one interruption per episode above the snapshot level
         self.interruptions: list[dict] = []
         self._snapshotting: threading.Thread | None = None
+        self.growth = GrowthRate()
+        self.write_speed = WriteSpeed()
+        # the namespace may differ from the last snapshot (a cell ran since it started)
+        self.dirty = False
+        self._estimate: tuple[frozenset, float, int] | None = None  # (signature, when, bytes)
+        self._background: threading.Event | None = None  # cancels the background snapshot running
+        self._background_at = 0.0
         self.cell_state: dict = {"executing": False, "idle_since": time.time()}  # set by the kernel's hooks
         self._beat_lock = threading.Lock()  # the watcher and snapshot threads both write heartbeats
         self._stop = threading.Event()
@@ -109,22 +120,33 @@ class Watcher:
         """Read memory once and act on it: warn, snapshot, heartbeat."""
         reading = self.reader.read()
         self.last = reading
+        self.growth.add(time.monotonic(), reading.working_set)
         percent = reading.percent
         self.peak_percent = max(self.peak_percent, percent)
         s = self.settings
         if percent < s.warn_percent:
             # the episode is over: the next crossing warns and snapshots again
-            self.warned, self.snapshot_at_percent = False, None
+            self.warned, self.snapshot_at_percent, self.told_headroom = False, None, False
         elif not self.warned:
             self.warned = True
             self.notify("warning", self._memory_line(reading, "Memory is high"))
-        if percent >= s.snapshot_percent and self._snapshot_due(percent) and not self.snapshot_running:
-            # on its own thread, so that sampling (and the critical check) goes on meanwhile
-            self.snapshot_at_percent = percent
-            self._snapshotting = threading.Thread(
-                target=self.snapshot, args=(f"memory at {percent:.0f}% of the limit",), name="colab-guard-snapshot", daemon=True
-            )
-            self._snapshotting.start()
+        near = percent >= s.warn_percent or seconds_left(reading.working_set, reading.limit, self.growth.rate) < 30
+        if near and not self.told_headroom:
+            advice = self.headroom_warning(reading)
+            if advice:
+                self.told_headroom = True
+                self.notify("warning", f"{self._memory_line(reading, 'Memory is high')} But {advice}.")
+        if not self.snapshot_running:
+            if percent >= s.snapshot_percent and self._snapshot_due(percent):
+                self.snapshot_at_percent = percent
+                self._start_snapshot(f"memory at {percent:.0f}% of the limit")
+            elif self._deadline_due(reading):
+                rate = self.growth.rate
+                self._start_snapshot(f"memory at {percent:.0f}% of the limit and growing at {rate / 1e6:.0f} MB/s")
+            elif self._background_due():
+                self._background = threading.Event()
+                self._background_at = time.monotonic()
+                self._start_snapshot("background", self._background)
         if percent < s.snapshot_percent:
             self.interrupted = False
         elif percent >= s.critical_percent and s.interrupt and not self.interrupted and self.interrupt is not None:
@@ -139,6 +161,67 @@ class Watcher:
         if now - self._heartbeat_at >= s.heartbeat_interval or busy_beat:
             self._write_heartbeat()
             self._heartbeat_at = now
+
+    def _start_snapshot(self, reason: str, cancel: threading.Event | None = None) -> None:
+        """Snapshot on its own thread, so that sampling (and the critical check) goes on meanwhile."""
+        self._snapshotting = threading.Thread(
+            target=self.snapshot, args=(reason, cancel), name="colab-guard-snapshot", daemon=True
+        )
+        self._snapshotting.start()
+
+    def _estimated_bytes(self) -> int:
+        """What a snapshot would write now, from the variables' sizes; recomputed when they change."""
+        signature, now = self._signature(), time.monotonic()
+        if self._estimate is None or self._estimate[0] != signature or now - self._estimate[1] > 5:
+            variables = user_variables(self.namespace, self.hidden)
+            self._estimate = (signature, now, sum(nbytes_of(v) or 0 for v in list(variables.values())))
+        return self._estimate[2]
+
+    def _deadline_due(self, reading) -> bool:
+        """Memory climbs fast enough that a snapshot started later would not finish in time."""
+        s, rate = self.settings, self.growth.rate
+        if rate <= 0 or not (self.dirty or self._signature() != self.snapshot_names):
+            return False
+        if seconds_left(reading.working_set, reading.limit * s.critical_percent / 100, rate) > 60:
+            return False  # far away: not worth measuring the variables on every reading
+        level = reading.limit * s.critical_percent / 100
+        return must_start(reading.working_set, level, rate, self._estimated_bytes(), self.write_speed.speed, self._interval())
+
+    def _background_due(self) -> bool:
+        """Idle after a cell changed things: bring the snapshot up to date, throttled."""
+        s, state = self.settings, self.cell_state
+        if not s.background or not self.dirty or state.get("executing"):
+            return False
+        idle_since = state.get("idle_since")
+        if idle_since is None or time.time() - idle_since < s.background_idle:
+            return False
+        last = self.last_snapshot.seconds if self.last_snapshot is not None else 0.0
+        return time.monotonic() - self._background_at >= max(s.background_interval, 10 * last)
+
+    def cell_started(self) -> None:
+        """A cell starts: stop a background snapshot, which must not slow it down or see it half-done."""
+        if self._background is not None:
+            self._background.set()
+
+    def cell_finished(self) -> None:
+        """A cell ran: the namespace may have changed since the last snapshot."""
+        self.dirty = True
+
+    def headroom_warning(self, reading) -> str | None:
+        """What to do, said before the limit, when a snapshot could not be written in time or memory."""
+        s = self.settings
+        level = reading.limit * s.critical_percent / 100
+        if level - reading.working_set < SNAPSHOT_MEMORY:
+            return "there is too little memory left for a snapshot: free memory now (`del NAME`, see `%guard top`)"
+        rate = self.growth.rate
+        needed = snapshot_seconds(self._estimated_bytes(), self.write_speed.speed)
+        left = seconds_left(reading.working_set, level, rate)
+        if rate > 0 and left < needed:
+            return (
+                f"memory grows faster ({rate / 1e6:.0f} MB/s) than your variables can be saved "
+                f"(about {needed:.0f}s): stop the cell (interrupt the kernel) or free memory now"
+            )
+        return None
 
     @property
     def snapshot_running(self) -> bool:
@@ -164,7 +247,7 @@ class Watcher:
                 continue
         return frozenset()
 
-    def snapshot(self, reason: str = "manual"):
+    def snapshot(self, reason: str = "manual", cancel: threading.Event | None = None):
         """Take a snapshot now; returns its result, or None with the reason in ``last_error``."""
         reading = self.last
         memory = (
@@ -172,17 +255,31 @@ class Watcher:
         )
         self.snapshot_at_percent = reading.percent if reading else 0.0
         self.snapshot_names = self._signature()
+        dirty, self.dirty = self.dirty, False
         try:
             result = take_snapshot(
-                self.namespace, self.snapshot_dir, self.settings.notebook, self.settings.keep, self.hidden, memory, reason
+                self.namespace,
+                self.snapshot_dir,
+                self.settings.notebook,
+                self.settings.keep,
+                self.hidden,
+                memory,
+                reason,
+                cancel,
             )
+        except SnapshotCancelled:
+            self.dirty = True
+            return None
         except (SnapshotError, OSError) as exc:
+            self.dirty = self.dirty or dirty
             self.last_error = str(exc)
-            self.notify("error", f"colab-guard could not snapshot your variables: {exc}")
+            if cancel is None:
+                self.notify("error", f"colab-guard could not snapshot your variables: {exc}")
             return None
         self.last_snapshot = result
+        self.write_speed.update(result.bytes_written, result.seconds)
         self._write_heartbeat()  # the server waits for this when it asked for the snapshot
-        if reason != "manual":
+        if reason not in ("manual", "background"):
             self.notify(
                 "warning",
                 f"colab-guard saved {len(result.variables)} variables ({reason}) in {result.seconds:.1f}s. "

@@ -86,6 +86,12 @@ class ColabGuardSettings(Configurable):
         stop) fails with MemoryError instead of an OOM kill. Off by default: it counts virtual data
         mappings, and has not been checked with CUDA's or JAX's allocators (see the README).""",
     ).tag(config=True)
+    background_snapshots = Bool(
+        True,
+        help="""Keep each kernel's snapshot current while it is idle after a cell ran (on a thread,
+        throttled, stopped as soon as a cell starts), so that near the memory limit only what changed
+        since is left to write.""",
+    ).tag(config=True)
     keep_snapshots = Int(3, help="Snapshots kept per notebook; older ones are deleted.").tag(config=True)
 
     idle_timeout = Int(
@@ -191,6 +197,7 @@ class ColabGuardSettings(Configurable):
             interrupt=self.interrupt_cells,
             hard_limit=self.hard_limit,
             keep=self.keep_snapshots,
+            background=self.background_snapshots,
             memory_limit=self.memory_limit,
             snapshot_dir=self.snapshot_dir,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import types
 from collections.abc import Iterable
@@ -10,6 +11,9 @@ import numpy as np
 
 # Containers up to this size are looked into when finding variables that share objects.
 ALIAS_SCAN_LIMIT = 1000
+# Larger containers are measured from a sample of this many items.
+SAMPLE_ABOVE = 100_000
+SAMPLE_SIZE = 1000
 
 
 def user_variables(namespace: dict, hidden: dict | None = None) -> dict:
@@ -28,8 +32,6 @@ def skip_reason(value) -> str | None:
     """Why a value cannot be saved usefully, decided without trying to pickle it."""
     if isinstance(value, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)):
         return "a generator or coroutine: its running state cannot be saved"
-    if isinstance(value, (types.FunctionType, type)) and getattr(value, "__module__", None) == "__main__":
-        return "defined in the notebook: re-run the cell that defines it"
     if isinstance(value, (types.BuiltinFunctionType, types.MethodType)):
         return None
     if hasattr(value, "fileno") and hasattr(value, "close"):
@@ -87,6 +89,28 @@ def group_variables(variables: dict) -> list[list[str]]:
     return sorted((sorted(names) for names in groups.values()), key=lambda names: names[0])
 
 
+def cheap_to_fingerprint(value: object, depth: int = 1) -> bool:
+    """Whether checksumming a value costs little next to writing it: its bytes are array data, not objects."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, types.FunctionType, type)):
+        return True
+    if isinstance(value, np.ndarray):
+        return not value.dtype.hasobject
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, (torch.Tensor, torch.nn.Module)):
+        return True
+    dtypes = getattr(value, "dtypes", None)  # a pandas DataFrame, or a Series through dtype
+    if dtypes is not None and hasattr(dtypes, "__iter__"):
+        return all(getattr(dtype, "kind", "O") != "O" for dtype in dtypes)
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and hasattr(value, "index"):
+        return getattr(dtype, "kind", "O") != "O"
+    if depth > 0 and isinstance(value, (list, tuple, set, frozenset)) and len(value) <= ALIAS_SCAN_LIMIT:
+        return all(cheap_to_fingerprint(item, depth - 1) for item in value)
+    if depth > 0 and isinstance(value, dict) and len(value) <= ALIAS_SCAN_LIMIT:
+        return all(cheap_to_fingerprint(item, depth - 1) for item in value.values())
+    return False
+
+
 def describe(value) -> str:
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
@@ -99,10 +123,20 @@ def describe(value) -> str:
 
 
 def nbytes_of(value, depth: int = 1) -> int | None:
-    """Memory a variable holds: arrays and tensors by their data, containers with what they hold."""
-    if depth > 0 and isinstance(value, (list, tuple, set, dict)) and len(value) <= 100_000:
+    """Memory a variable holds: arrays and tensors by their data, containers with what they hold.
+
+    Containers of more than 100,000 items are measured from a sample of their items.
+    """
+    if depth > 0 and isinstance(value, (list, tuple, set, frozenset, dict)) and value:
         items = value.values() if isinstance(value, dict) else value
-        return sys.getsizeof(value) + sum(nbytes_of(item, depth - 1) or 0 for item in items)
+        if len(value) <= SAMPLE_ABOVE:
+            return sys.getsizeof(value) + sum(nbytes_of(item, depth - 1) or 0 for item in items)
+        if isinstance(value, (list, tuple)):
+            sample = [value[i] for i in range(0, len(value), len(value) // SAMPLE_SIZE)]
+        else:
+            sample = list(itertools.islice(items, SAMPLE_SIZE))
+        average = sum(nbytes_of(item, depth - 1) or 0 for item in sample) / len(sample)
+        return sys.getsizeof(value) + int(average * len(value))
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         return value.element_size() * value.nelement()

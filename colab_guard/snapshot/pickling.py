@@ -5,6 +5,18 @@ numpy array (pandas blocks included) and every torch storage is written straight
 memory into the data file (``DataStore``); the pickle stream keeps only a reference. Views keep
 pointing into their base, and tensors sharing a storage keep sharing it, so aliasing survives.
 Non-contiguous arrays and GPU storages are copied in bounded chunks.
+
+Memory stays bounded for object-heavy data too. pickle's memo keeps an entry for every object it
+may meet again, so one pickle of a list of millions of records costs memory in proportion to their
+count; here large containers (lists, tuples, dicts, sets, object arrays such as pandas string
+columns) are pickled in parts of at most ``PART_BYTES``, each with a fresh memo, into the data file.
+Objects shared between two parts are saved once per part; within a part, and between variables in
+small containers, sharing is kept.
+
+Code defined in the notebook travels by value, through cloudpickle (as Dask, Ray and PySpark ship
+``__main__`` code): classes and their instances, functions and lambdas. Notebook functions are
+rebuilt with the restoring namespace as their globals, so they see the kernel's variables as
+functions defined in a cell do.
 """
 
 from __future__ import annotations
@@ -13,14 +25,26 @@ import io
 import pickle
 import sys
 import threading
-from typing import Any
+import types
+from collections.abc import Callable
+from typing import Any, Literal
 
+import cloudpickle
 import numpy as np
 import xxhash
 
 from .diskio import CHUNK, DirectWriter
 
 PROTOCOL = 5
+# A container with more items than this is pickled in parts, each with its own memo.
+PART_ITEMS = 10_000
+# A part is closed once its pickle passes this size: the memo and buffer a part costs stay small.
+PART_BYTES = 4 << 20
+BATCH = 512  # items pickled per step of a part
+
+
+class SnapshotCancelled(Exception):
+    """A snapshot stopped on request (a cell started while it was written in the background)."""
 
 
 class DataStore:
@@ -30,10 +54,12 @@ class DataStore:
     without writing it again.
     """
 
-    def __init__(self, writer: DirectWriter | None, checksums: bool = True):
+    def __init__(self, writer: DirectWriter | None, checksums: bool = True, checkpoint: Callable[[], None] | None = None):
         self.writer = writer
         self.checksums = checksums  # a dry run that only needs sizes skips reading the data
         self.entries: list[dict] = []
+        # called between blocks: raises SnapshotCancelled to stop a background snapshot
+        self.checkpoint = checkpoint or (lambda: None)
 
     def store(self, blocks, nbytes: int, **meta) -> int:
         """Append the bytes of ``blocks`` (buffers, in order); returns the entry's index."""
@@ -44,6 +70,7 @@ class DataStore:
                 self.writer.align()
                 entry["offset"] = self.writer.offset
             for block in blocks:
+                self.checkpoint()
                 digest.update(block)
                 if self.writer is not None:
                     self.writer.write(block)
@@ -92,28 +119,93 @@ class _StorageRef:
         self.storage = storage
 
 
-class GuardPickler(pickle.Pickler):
-    """Protocol 5 pickler that routes array and tensor data to a ``DataStore``."""
+class _Parts:
+    """A large container, to be pickled in parts (see the module's docstring)."""
 
-    def __init__(self, file, store: DataStore):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _order(arr: np.ndarray) -> Literal["C", "F"]:
+    """The order in which an array's memory is laid out: "F" only where it is Fortran-contiguous."""
+    return "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
+
+
+class GuardPickler(cloudpickle.Pickler):
+    """Protocol 5 pickler: array and tensor data to a ``DataStore``, notebook code by value."""
+
+    def __init__(self, file, store: DataStore, namespace: dict | None = None, storages: dict | None = None):
         super().__init__(file, protocol=PROTOCOL)
         self.store = store
-        self._storages: dict[tuple, _StorageRef] = {}
+        self.namespace = namespace  # the globals of the notebook's functions
+        self._storages: dict[tuple, _StorageRef] = {} if storages is None else storages
 
     def reducer_override(self, obj):
-        if type(obj) is np.ndarray:
+        kind = type(obj)
+        if kind is np.ndarray:
             return self._reduce_array(obj)
+        if kind is _Parts:
+            return self._reduce_parts(obj.value)
+        if kind is types.FunctionType and obj.__globals__ is self.namespace and self.namespace is not None:
+            return self._reduce_notebook_function(obj)
         torch = sys.modules.get("torch")
         if torch is not None:
-            if isinstance(obj, torch.Tensor) and type(obj) in (torch.Tensor, torch.nn.Parameter):
+            if isinstance(obj, torch.Tensor) and kind in (torch.Tensor, torch.nn.Parameter):
                 return self._reduce_tensor(obj, torch)
-            if type(obj) is _StorageRef:
+            if kind is _StorageRef:
                 return self._reduce_storage(obj, torch)
-        return NotImplemented
+        pyarrow = sys.modules.get("pyarrow")
+        if pyarrow is not None and kind is pyarrow.Buffer:
+            index = self.store.store([memoryview(obj)], obj.size, kind="arrow-buffer")
+            return _rebuild_arrow_buffer, (index,)
+        return super().reducer_override(obj)  # cloudpickle: classes and functions of the notebook
+
+    def _reduce_notebook_function(self, func: types.FunctionType):
+        """A function defined in the notebook: its code by value, its globals the restoring namespace."""
+        return _rebuild_function, (
+            func.__code__,
+            func.__name__,
+            func.__qualname__,
+            func.__defaults__,
+            func.__kwdefaults__,
+            func.__closure__,
+            func.__doc__,
+            func.__annotations__,
+            func.__dict__,
+        )
+
+    def _reduce_parts(self, value: Any):
+        """A large container as parts in the data file, each pickled with a fresh memo."""
+        if isinstance(value, dict):
+            kind, items = "dict", iter(value.items())
+        elif isinstance(value, np.ndarray):
+            kind, items = "ndarray", iter(value.reshape(-1, order=_order(value)))
+        else:
+            kind, items = type(value).__name__, iter(value)
+        parts = []
+        while True:
+            buffer = io.BytesIO()
+            part = GuardPickler(buffer, self.store, self.namespace, self._storages)
+            count = 0
+            while buffer.tell() < PART_BYTES:
+                batch = [item for _, item in zip(range(BATCH), items)]
+                if not batch:
+                    break
+                self.store.checkpoint()
+                part.dump(batch)
+                count += len(batch)
+            if count:
+                parts.append(self.store.store([buffer.getbuffer()], buffer.tell(), kind="pickle-part", items=count))
+            if count == 0 or buffer.tell() < PART_BYTES:
+                break
+        if kind == "ndarray":
+            return _rebuild_object_array, (parts, value.shape, value.dtype, _order(value))
+        return _rebuild_container, (kind, parts)
 
     def _reduce_array(self, arr: np.ndarray):
         if arr.dtype.hasobject:
-            return NotImplemented  # object arrays: their elements are pickled one by one
+            # pandas string and object columns: their elements, pickled in parts
+            return self._reduce_parts(arr) if arr.size > PART_ITEMS else NotImplemented
         root = arr
         while isinstance(root.base, np.ndarray) and type(root.base) is np.ndarray:
             root = root.base
@@ -121,7 +213,7 @@ class GuardPickler(pickle.Pickler):
             # A view: rebuild it inside its base so the two still share memory after restore.
             offset = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
             return _rebuild_view, (root, offset, arr.shape, arr.strides, arr.dtype, arr.flags.writeable)
-        order = "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
+        order = _order(arr)
         data = arr.T if order == "F" else arr  # an F-ordered array's memory is its transpose in C order
         index = self.store.store_array(data, kind="ndarray")
         return _rebuild_array, (index, arr.shape, arr.dtype, order, arr.flags.writeable)
@@ -170,9 +262,10 @@ _context = threading.local()
 class LoadContext:
     """Gives the rebuild functions their data while one group is being unpickled."""
 
-    def __init__(self, read_entry, map_location: str | None = None):
+    def __init__(self, read_entry, map_location: str | None = None, namespace: dict | None = None):
         self.read_entry = read_entry  # (index, shape, dtype, order) -> ndarray
         self.map_location = map_location
+        self.namespace = {} if namespace is None else namespace  # the globals of restored notebook functions
         self.notes: list[str] = []
 
     def __enter__(self):
@@ -231,6 +324,65 @@ def _rebuild_tensor(storage, dtype_name, offset, shape, stride, requires_grad, i
     return tensor.requires_grad_(requires_grad) if requires_grad else tensor
 
 
-def dump(obj: Any, stream, store: DataStore) -> None:
-    """Pickle ``obj`` to ``stream`` with its array data going to ``store``."""
-    GuardPickler(stream, store).dump(obj)
+def _read_parts(parts: list[int]):
+    """The items of a container pickled in parts, part after part (one part in memory at a time)."""
+    ctx = _current()
+    for index in parts:
+        data = ctx.read_entry(index, None, np.uint8)
+        unpickler = pickle.Unpickler(io.BytesIO(memoryview(data)))
+        while True:
+            try:
+                batch = unpickler.load()
+            except EOFError:
+                break
+            yield from batch
+        del data, unpickler
+
+
+def _rebuild_container(kind: str, parts: list[int]):
+    if kind == "dict":
+        return dict(_read_parts(parts))
+    if kind == "list":
+        return list(_read_parts(parts))
+    if kind == "tuple":
+        return tuple(_read_parts(parts))
+    if kind == "set":
+        return set(_read_parts(parts))
+    if kind == "frozenset":
+        return frozenset(_read_parts(parts))
+    raise pickle.UnpicklingError(f"unknown container kind in a snapshot: {kind}")
+
+
+def _rebuild_object_array(parts: list[int], shape, dtype, order: Literal["C", "F"]):
+    flat = np.empty(int(np.prod(shape)), dtype=dtype)
+    for i, item in enumerate(_read_parts(parts)):
+        flat[i] = item
+    return flat.reshape(shape, order=order)
+
+
+def _rebuild_function(code, name, qualname, defaults, kwdefaults, closure, doc, annotations, attrs):
+    func = types.FunctionType(code, _current().namespace, name, defaults, closure)
+    func.__qualname__, func.__kwdefaults__, func.__doc__ = qualname, kwdefaults, doc
+    func.__annotations__ = annotations
+    func.__dict__.update(attrs)
+    func.__module__ = "__main__"
+    return func
+
+
+def _rebuild_arrow_buffer(index: int):
+    import pyarrow
+
+    return pyarrow.py_buffer(_current().read_entry(index, None, np.uint8))
+
+
+def _in_parts(value: Any, seen: dict[int, Any]) -> Any:
+    """``value``, or the one ``_Parts`` standing for it where it is a large container."""
+    if type(value) in (list, tuple, dict, set, frozenset) and len(value) > PART_ITEMS:
+        return seen.setdefault(id(value), _Parts(value))
+    return value
+
+
+def dump(obj: dict[str, Any], stream, store: DataStore, namespace: dict | None = None) -> None:
+    """Pickle a group of variables to ``stream``; array data and large containers go to ``store``."""
+    seen: dict[int, Any] = {}
+    GuardPickler(stream, store, namespace).dump({name: _in_parts(value, seen) for name, value in obj.items()})

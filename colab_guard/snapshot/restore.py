@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import mmap
 import os
 import pickle
@@ -54,7 +55,7 @@ def restore_snapshot(
         if not group_names:
             continue
         try:
-            values, group_notes = _load_group(path, group, use_mmap)
+            values, group_notes = _load_group(path, group, use_mmap, namespace)
         except Exception as exc:  # noqa: BLE001 - one bad group must not stop the others
             for n in group_names:
                 failed[n] = f"{type(exc).__name__}: {exc}"
@@ -79,7 +80,7 @@ def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict
     return read_manifest(os.path.join(root, matches[0]))
 
 
-def _load_group(path: str, group: dict, use_mmap: bool):
+def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
     entries = group["entries"]
     data_path = os.path.join(path, group["data"])
     with open(data_path, "rb", buffering=0) as data:
@@ -93,20 +94,55 @@ def _load_group(path: str, group: dict, use_mmap: bool):
                 return np.ndarray(shape, dtype, buffer=mapped, offset=entry["offset"])
             arr = np.empty(shape, dtype)
             view = arr.reshape(-1).view(np.uint8)
-            got = os.preadv(data.fileno(), [view], entry["offset"]) if view.nbytes else 0
+            got = _read_into(data.fileno(), view, entry["offset"])
             if got != entry["nbytes"]:
                 raise SnapshotError(f"{group['data']} is truncated: read {got} of {entry['nbytes']} bytes")
             if xxhash.xxh3_128_hexdigest(view) != entry["xxh3"]:
                 raise SnapshotError(f"checksum mismatch in {group['data']}: the snapshot is damaged")
             return arr
 
-        with open(os.path.join(path, group["stream"]), "rb") as stream:
-            raw = stream.read()
-        if xxhash.xxh3_128_hexdigest(raw) != group["stream_xxh3"]:
+        # The stream is unpickled as it is read, not loaded whole first, and checked once read.
+        with open(os.path.join(path, group["stream"]), "rb", buffering=0) as raw:
+            stream = _HashingReader(raw)
+            with pickling.LoadContext(read_entry, namespace=namespace) as ctx:
+                values = pickle.Unpickler(io.BufferedReader(stream, 1 << 16)).load()
+            stream.drain()
+        if stream.digest.hexdigest() != group["stream_xxh3"]:
             raise SnapshotError(f"checksum mismatch in {group['stream']}: the snapshot is damaged")
-
-        with pickling.LoadContext(read_entry) as ctx:
-            values = pickle.loads(raw)
         if not use_mmap and hasattr(os, "posix_fadvise"):
             os.posix_fadvise(data.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)  # the data now lives in the arrays
     return values, ctx.notes
+
+
+def _read_into(fd: int, view: np.ndarray, offset: int) -> int:
+    """Fill ``view`` from ``fd`` at ``offset``; one read returns at most about 2 GiB on Linux."""
+    done, buffer = 0, view.data.cast("B")
+    while done < len(buffer):
+        got = os.preadv(fd, [buffer[done:]], offset + done)
+        if got == 0:
+            break
+        done += got
+    return done
+
+
+class _HashingReader(io.RawIOBase):
+    """A file read through, checksumming every byte that passes."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.digest = xxhash.xxh3_128()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.raw.readinto(buffer)
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
+        return n
+
+    def drain(self) -> None:
+        """Read what the unpickler left, so the checksum covers the whole file."""
+        buffer = bytearray(1 << 16)
+        while self.readinto(buffer):
+            pass

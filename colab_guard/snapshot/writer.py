@@ -23,7 +23,7 @@ from ..contract.manifests import FORMAT, MANIFEST, SnapshotError, latest_manifes
 from ..contract.paths import snapshot_root
 from ..readers.memory import human_bytes
 from . import pickling
-from .choose import describe, group_variables, nbytes_of, skip_reason, user_variables
+from .choose import cheap_to_fingerprint, describe, group_variables, nbytes_of, skip_reason, user_variables
 from .diskio import DirectWriter
 
 # Extra free space demanded beyond the snapshot's own size, so the disk is not filled to the brim:
@@ -47,16 +47,12 @@ class SnapshotResult:
     manifest: dict = field(repr=False, default_factory=dict)
 
 
-def _dry_run(names: list[str], variables: dict, checksums: bool = True):
-    """Pickle a group without writing: its stream checksum, size and data entries.
-
-    Without ``checksums`` only sizes are computed (the data is not read): enough for a group that
-    has no previous version to compare with.
-    """
+def _fingerprint(names: list[str], variables: dict, namespace: dict, checkpoint) -> tuple[str, list[dict]]:
+    """Checksums of a group's pickle stream and data, written nowhere: is it unchanged since the last snapshot?"""
     sink = pickling.HashSink()
-    store = pickling.DataStore(None, checksums)
-    pickling.dump({n: variables[n] for n in names}, sink, store)
-    return sink.digest.hexdigest(), sink.size, store.entries
+    store = pickling.DataStore(None, True, checkpoint)
+    pickling.dump({n: variables[n] for n in names}, sink, store, namespace)
+    return sink.digest.hexdigest(), store.entries
 
 
 def _same_content(previous: dict | None, stream_xxh3: str, entries: list[dict]) -> bool:
@@ -78,14 +74,23 @@ def take_snapshot(
     hidden: dict | None = None,
     memory: dict | None = None,
     reason: str = "manual",
+    cancel: threading.Event | None = None,
 ) -> SnapshotResult:
-    """Save the user's variables into a new snapshot; the previous ones are untouched until it is complete."""
+    """Save the user's variables into a new snapshot; the previous ones are untouched until it is complete.
+
+    Setting ``cancel`` stops it within one block or part (``SnapshotCancelled``), leaving nothing behind.
+    """
     with _lock:
-        return _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason)
+        return _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel)
 
 
-def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> SnapshotResult:
+def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel) -> SnapshotResult:
     started = time.time()
+
+    def checkpoint() -> None:
+        if cancel is not None and cancel.is_set():
+            raise pickling.SnapshotCancelled("cancelled: a cell started")
+
     root = snapshot_root(snapshot_dir, notebook)
     os.makedirs(root, mode=0o700, exist_ok=True)
     _remove_abandoned(root)
@@ -103,21 +108,24 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
         else:
             variables[name] = value
 
-    # First pass: checksums and sizes only. Tells which groups changed and how much space is needed.
-    plans = []
+    # Unchanged groups are hard-linked from the previous snapshot. Where checksumming a group is
+    # cheap (its data is arrays and tensors), it is done first; object-heavy groups are pickled
+    # once, straight to disk, and linked afterwards if they turn out unchanged.
+    plans: list[tuple[list[str], tuple[dict, str] | None]] = []  # (names, previous group to link, or None to write)
     for names in group_variables(variables):
-        try:
-            stream_xxh3, stream_size, entries = _dry_run(names, variables, tuple(names) in previous_groups)
-        except Exception as exc:  # noqa: BLE001 - a group that cannot be pickled is split up below
-            plans.extend(_split_failed_group(names, variables, skipped, exc))
-            continue
-        plans.append((names, stream_xxh3, stream_size, entries))
-
-    needed = 0
-    for names, stream_xxh3, stream_size, entries in plans:
         prev = previous_groups.get(tuple(names))
-        if not (prev and _same_content(prev[0], stream_xxh3, entries)):
-            needed += stream_size + sum(e["nbytes"] + 4096 for e in entries)
+        if prev and all(cheap_to_fingerprint(variables[n]) for n in names):
+            try:
+                if _same_content(prev[0], *_fingerprint(names, variables, namespace, checkpoint)):
+                    plans.append((names, prev))
+                    continue
+            except pickling.SnapshotCancelled:
+                raise
+            except Exception:  # noqa: BLE001 - written (or skipped with its reason) below
+                pass
+        plans.append((names, None))
+
+    needed = sum(nbytes_of(variables[n]) or 0 for names, prev in plans if prev is None for n in names)
     disk = shutil.disk_usage(root)
     if needed + min(DISK_MARGIN, disk.total // 20) > disk.free:
         raise SnapshotError(
@@ -131,34 +139,35 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
         snap_id = _new_id(started)
     tmp = os.path.join(root, f".tmp-{snap_id}-{os.getpid()}")
     os.mkdir(tmp, 0o700)
-    groups, var_info = {}, {}
+    groups: dict[str, dict] = {}
+    var_info: dict[str, dict] = {}
     written = reused = 0
     try:
-        for i, (names, stream_xxh3, _stream_size, entries) in enumerate(plans):
-            gid = f"g{i:03d}"
-            prev = previous_groups.get(tuple(names))
-            if prev and _same_content(prev[0], stream_xxh3, entries):
-                old, old_path = prev
-                for kind in ("stream", "data"):
-                    os.link(os.path.join(old_path, old[kind]), os.path.join(tmp, f"{gid}.{old[kind].rsplit('.', 1)[1]}"))
-                group = {
-                    **old,
-                    "stream": f"{gid}.pkl",
-                    "data": f"{gid}.dat",
-                    "reused_from": old.get("reused_from") or (previous or {}).get("id"),
-                }
-                reused += old["stream_size"] + old["data_size"]
-            else:
+        queue = list(plans)
+        while queue:
+            names, prev = queue.pop(0)
+            gid = f"g{len(groups):03d}"
+            if prev is None:
                 try:
-                    group = _write_group(tmp, gid, names, variables)
-                except (SnapshotError, OSError):
+                    group = _write_group(tmp, gid, names, variables, namespace, checkpoint)
+                except (SnapshotError, OSError, pickling.SnapshotCancelled):
                     raise
-                except Exception as exc:  # noqa: BLE001 - changed while being saved: skip, keep going
-                    for name in names:
-                        skipped[name] = f"could not be saved: {type(exc).__name__}: {exc}"
+                except Exception as exc:  # noqa: BLE001 - cannot be pickled: alone, or with the others of its group
                     _remove_group_files(tmp, gid)
+                    if len(names) > 1:
+                        queue[:0] = [([name], None) for name in names]
+                    else:
+                        skipped[names[0]] = f"cannot be pickled: {type(exc).__name__}: {exc}"
                     continue
-                written += group["stream_size"] + group["data_size"]
+                old = previous_groups.get(tuple(names))
+                if old and _same_content(old[0], group["stream_xxh3"], group["entries"]):
+                    _remove_group_files(tmp, gid)  # unchanged after all: share the previous files
+                    prev = old
+                else:
+                    written += group["stream_size"] + group["data_size"]
+            if prev is not None:
+                group = _link_group(tmp, gid, prev[0], prev[1], (previous or {}).get("id", ""))
+                reused += group["stream_size"] + group["data_size"]
             groups[gid] = group
             for name in names:
                 var_info[name] = {"group": gid, "type": describe(variables[name]), "nbytes": nbytes_of(variables[name])}
@@ -198,27 +207,21 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason) -> Sn
     return SnapshotResult(snap_id, final, sorted(var_info), skipped, written, reused, manifest["seconds"], manifest)
 
 
-def _split_failed_group(names, variables, skipped, exc):
-    """A group that fails to pickle: retry its variables one by one, skipping the bad ones."""
-    plans = []
-    if len(names) == 1:
-        skipped[names[0]] = f"cannot be pickled: {type(exc).__name__}: {exc}"
-        return plans
-    for name in names:
-        try:
-            plans.append(([name], *_dry_run([name], variables)))
-        except Exception as one_exc:  # noqa: BLE001
-            skipped[name] = f"cannot be pickled: {type(one_exc).__name__}: {one_exc}"
-    return plans
+def _link_group(tmp: str, gid: str, old: dict, old_path: str, previous_id: str) -> dict:
+    """Reuse an unchanged group of the previous snapshot: hard links, no bytes written."""
+    for kind in ("stream", "data"):
+        os.link(os.path.join(old_path, old[kind]), os.path.join(tmp, f"{gid}.{old[kind].rsplit('.', 1)[1]}"))
+    return {**old, "stream": f"{gid}.pkl", "data": f"{gid}.dat", "reused_from": old.get("reused_from") or previous_id}
 
 
-def _write_group(tmp: str, gid: str, names: list[str], variables: dict) -> dict:
+def _write_group(tmp: str, gid: str, names: list[str], variables: dict, namespace: dict, checkpoint) -> dict:
+    """Pickle one group into its stream and data files, checksumming both as they are written."""
     stream = DirectWriter(os.path.join(tmp, f"{gid}.pkl"))
     data = DirectWriter(os.path.join(tmp, f"{gid}.dat"))
     hashing = _HashingWriter(stream)
-    store = pickling.DataStore(data)
+    store = pickling.DataStore(data, True, checkpoint)
     try:
-        pickling.dump({n: variables[n] for n in names}, hashing, store)
+        pickling.dump({n: variables[n] for n in names}, hashing, store, namespace)
     except BaseException:
         stream.abort()
         data.abort()
