@@ -58,3 +58,36 @@ def memory_cgroup():
     yield make
     for group in made:
         group.remove()
+
+
+V1_BLKIO = "/sys/fs/cgroup/blkio"
+
+
+@pytest.fixture
+def slow_disk():
+    """Factory: a real blkio cgroup throttling writes to the disk under a path (a Drive-like speed).
+
+    Returns a function ``(path, bytes_per_second) -> procs file``: write a pid there to throttle it.
+    """
+    made = []
+
+    def make(path: str, bytes_per_second: int) -> str:
+        device = os.stat(path).st_dev
+        group = os.path.join(V1_BLKIO, f"colab-guard-test-{uuid.uuid4().hex[:8]}")
+        try:
+            os.mkdir(group)
+            made.append(group)
+            with open(os.path.join(group, "blkio.throttle.write_bps_device"), "w") as f:
+                f.write(f"{os.major(device)}:{os.minor(device)} {bytes_per_second}")
+        except OSError as exc:
+            pytest.skip(f"cannot throttle the disk under {path} with a blkio cgroup ({exc})")
+        return os.path.join(group, "cgroup.procs")
+
+    yield make
+    for group in made:
+        for _ in range(50):
+            try:
+                os.rmdir(group)
+                break
+            except OSError:
+                time.sleep(0.1)

@@ -1,0 +1,90 @@
+"""The race against the OOM killer, with cell-stopping off and snapshots written at a Drive-like speed.
+
+A kernel in a real 1.5 GiB memory cgroup holds a 400 MB array, and its disk writes are throttled
+to 150 MB/s by a real blkio cgroup (Google Drive is slower still): a snapshot takes almost 3 s.
+- The next cell runs at once (as "Run all" does) and grows memory at 250 MB/s: the OOM killer
+  strikes about 4 s later. A snapshot started at the fixed 85 % level would need 3 s with 0.9 s
+  left; the watcher must start it by the deadline the growth sets.
+- The kernel sits idle a few seconds, then a cell grows memory at 1 GB/s: no snapshot started
+  after the growth can finish in the second left; the background snapshot must already be there.
+Either way a complete snapshot of every variable that existed before the runaway cell survives.
+"""
+
+import asyncio
+import json
+
+import pytest
+from cgroup_helpers import memory_cgroup, slow_disk  # noqa: F401 - fixtures
+from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
+
+
+@pytest.fixture
+def jp_server_config(kernel_server_config):
+    kernel_server_config["ColabGuard"]["interrupt_cells"] = False  # the last line of defence, off here
+    kernel_server_config["ColabGuard"]["background_snapshots"] = True
+    return kernel_server_config
+
+
+SETUP = """
+import numpy as np, hashlib
+held = np.random.default_rng(1).random(50_000_000)   # 400 MB
+names = [f"row-{i}" for i in range(50_000)]
+"""
+FINGERPRINT = "print(hashlib.sha1(held.tobytes()).hexdigest(), names[-1])"
+RUNAWAY = """
+import time
+def grow(step):
+    chunks = []
+    while True:
+        chunks.append(np.ones(step // 8))
+        time.sleep(0.1)
+grow({step})
+"""
+
+
+@pytest.mark.cgroup
+@pytest.mark.parametrize("rate_mb, idle_seconds", [(250, 0), (1000, 7)])
+async def test_a_complete_snapshot_survives_fast_growth(
+    jp_fetch, jp_serverapp, memory_cgroup, slow_disk, tmp_path, rate_mb, idle_seconds
+):
+    # Given a notebook kernel in a real 1.5 GiB memory cgroup, writing at 150 MB/s, holding 400 MB
+    group = memory_cgroup(1536 << 20)
+    throttle = slow_disk(str(tmp_path), 150_000_000)
+    kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, f"race-{rate_mb}.ipynb")
+    manager = jp_serverapp.kernel_manager.get_kernel(kernel.id)
+    group.write("cgroup.procs", str(manager.provisioner.process.pid))
+    with open(throttle, "w") as f:
+        f.write(str(manager.provisioner.process.pid))
+    await asyncio.sleep(1.5)  # the watcher notices its new cgroup at its next reading
+    assert (await kernel.run(SETUP + FINGERPRINT))["error"] is None
+    fingerprint = (await kernel.run(FINGERPRINT))["text"]
+    await asyncio.sleep(idle_seconds)
+
+    # When the next cell grows memory at once, until the OOM killer strikes
+    kernel.client.execute(RUNAWAY.format(step=rate_mb * 100_000))
+    report = None
+    for _ in range(120):
+        await asyncio.sleep(0.5)
+        try:
+            report = json.loads((await jp_fetch("colab-guard", "v1", "kernels", kernel.id, "postmortem")).body)
+            break
+        except Exception:  # noqa: BLE001 - 404 until the kernel has died
+            continue
+    assert report is not None and report["cause"] == "oom-killer", report
+
+    # Then a complete snapshot with every variable from before the runaway cell survived the kill
+    snap = report["snapshot"]
+    assert snap is not None and {"held", "names"} <= set(snap["variables"]), report
+    # And the restarted kernel restores them exactly
+    for _ in range(60):
+        if await manager.is_alive():
+            break
+        await asyncio.sleep(0.5)
+    await kernel.connect()
+    try:
+        out = await kernel.run("%guard restore")
+        assert out["error"] is None and "Restored" in out["text"], out
+        assert (await kernel.run(FINGERPRINT))["text"] == fingerprint
+    finally:
+        kernel.stop()
