@@ -55,11 +55,18 @@ def latest_manifest(snapshot_dir: str, notebook: str | None) -> Manifest | None:
 
 def list_snapshots(snapshot_dir: str, notebook: str | None = None) -> list[Manifest]:
     """Manifests of every complete snapshot (of one notebook, or all), newest first."""
-    roots = (
-        [snapshot_root(snapshot_dir, notebook)]
-        if notebook is not None
-        else [os.path.join(snapshot_dir, d) for d in (os.listdir(snapshot_dir) if os.path.isdir(snapshot_dir) else [])]
-    )
+    if notebook is not None:
+        return notebook_snapshots(snapshot_dir, notebook)
+    names = os.listdir(snapshot_dir) if os.path.isdir(snapshot_dir) else []
+    return _manifests([os.path.join(snapshot_dir, d) for d in names])
+
+
+def notebook_snapshots(snapshot_dir: str, notebook: str | None) -> list[Manifest]:
+    """Manifests of one notebook's complete snapshots (``None``: a kernel with no notebook), newest first."""
+    return _manifests([snapshot_root(snapshot_dir, notebook)])
+
+
+def _manifests(roots: list[str]) -> list[Manifest]:
     out = []
     for root in roots:
         for snap in snapshot_ids(root):

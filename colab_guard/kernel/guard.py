@@ -12,7 +12,7 @@ import types
 import psutil
 
 from ..contract.heartbeat import pid_alive, read_heartbeat
-from ..contract.manifests import SnapshotError, list_snapshots
+from ..contract.manifests import SnapshotError, list_snapshots, notebook_snapshots
 from ..contract.paths import default_snapshot_dir
 from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, human_bytes
@@ -128,8 +128,11 @@ class Guard:
     def restore(self, snapshot: str | None = None, names: list[str] | None = None, use_mmap: bool = False):
         return restore_snapshot(self.shell.user_ns, self.snapshot_dir, self.settings.notebook, snapshot, names, use_mmap)
 
-    def snapshots(self) -> list[dict]:
-        return list_snapshots(self.snapshot_dir, self.settings.notebook)
+    def snapshots(self, every: bool = False) -> list[dict]:
+        """This notebook's snapshots (or every notebook's), newest first."""
+        if every:
+            return list_snapshots(self.snapshot_dir)
+        return notebook_snapshots(self.snapshot_dir, self.settings.notebook)
 
     def status(self) -> dict:
         reading = self.watcher.reader.read()

@@ -13,7 +13,7 @@ from .display import StatusView
 
 USAGE = """%guard status                      memory headroom, accelerator and the latest snapshot
 %guard snapshot                    save your variables now
-%guard list                        the snapshots of this notebook
+%guard list [--all]                the snapshots of this notebook (--all: of every notebook)
 %guard restore [SNAPSHOT] [NAMES]  load a snapshot's variables (all, or NAMES) [--mmap: lazy, for large arrays]
 %guard top                         the largest variables, to know what to del
 %%guard off                        (first line of a cell) run the cell without colab-guard stopping it"""
@@ -69,12 +69,16 @@ class GuardMagics(Magics):
             print(f"{human_bytes(size):>10}  {name}")
 
     def listing(self, args: list[str]) -> None:
-        """This notebook's snapshots, newest first."""
-        snaps = self.guard.snapshots()
+        """This notebook's snapshots, newest first; with ``--all``, every notebook's."""
+        if args and args != ["--all"]:
+            raise UsageError(f"%guard list takes one option, --all, not {' '.join(args)}")
+        every = args == ["--all"]
+        snaps = self.guard.snapshots(every)
         if not snaps:
-            print("No snapshot of this notebook yet.")
+            print("No snapshot yet." if every else "No snapshot of this notebook yet.")
         for s in snaps:
-            print(f"{s['id']}  {s['created']}  {len(s['variables'])} variables  ({s['reason']})")
+            where = f"  {s.get('notebook') or 'no notebook'}" if every else ""
+            print(f"{s['id']}  {s['created']}  {len(s['variables'])} variables  ({s['reason']}){where}")
 
     def restore(self, args: list[str]) -> None:
         """Load a snapshot (the newest by default), all its variables or the names given."""

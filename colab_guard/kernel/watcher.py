@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ..contract.files import write_json_atomic
 from ..contract.heartbeat import heartbeat_path
 from ..contract.manifests import SnapshotError
+from ..contract.renames import finish_rename, renamed_to
 from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, MemoryReading
 from ..snapshot.choose import nbytes_of, user_variables
@@ -159,6 +160,7 @@ class Watcher:
         now = time.monotonic()
         busy_beat = percent >= s.warn_percent and now - self._heartbeat_at >= s.fast_interval
         if now - self._heartbeat_at >= s.heartbeat_interval or busy_beat:
+            self._follow_rename()
             self._write_heartbeat()
             self._heartbeat_at = now
 
@@ -294,6 +296,16 @@ class Watcher:
             f"({reading.percent:.0f}%, limit from {reading.limit_source}). colab-guard will snapshot your "
             f"variables at {self.settings.snapshot_percent:.0f}%."
         )
+
+    def _follow_rename(self) -> None:
+        """The server recorded that this notebook was renamed: file everything under the new name."""
+        new = renamed_to(self.snapshot_dir, self.settings.notebook)
+        if new is None or self.snapshot_running:
+            return
+        old, self.settings.notebook = self.settings.notebook, new
+        self.heartbeat_path = heartbeat_path(self.snapshot_dir, new)
+        with self._beat_lock:
+            finish_rename(self.snapshot_dir, old, new)
 
     def _write_heartbeat(self, clean: bool = False) -> None:
         reading = self.last

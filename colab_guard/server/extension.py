@@ -83,6 +83,7 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
 
     async def _housekeep(self) -> None:
         self.sessions.update_pids()
+        self.kernels.follow_renames()
         if self.enforce:
             await self.enforcer.enforce(await self.sessions.payload())
 

@@ -14,6 +14,7 @@ import time
 
 from ..contract.heartbeat import read_heartbeat
 from ..contract.manifests import latest_summary
+from ..contract.renames import record_rename
 from .jupyter_adapter import kernel_launch_env, kernel_process
 from .postmortem import diagnose
 
@@ -88,7 +89,7 @@ class KernelLauncher:
             self.with_watcher.add(kernel_id)
 
         def died():
-            self.record(kernel_id, kernel, notebook)
+            self.record(kernel_id, kernel, self.notebooks.get(kernel_id))
 
         kernel.add_restart_callback(died, "restart")
         kernel.add_restart_callback(died, "dead")
@@ -115,3 +116,20 @@ class KernelLauncher:
             report["confidence"],
         )
         return report
+
+    def follow_renames(self) -> None:
+        """Notebooks renamed or moved since their kernel started: their snapshots follow them."""
+        for kernel_id, notebook in list(self.notebooks.items()):
+            try:
+                env, _ = kernel_launch_env(self.kernel_manager.get_kernel(kernel_id))
+            except KeyError:
+                continue  # shut down
+            renamed = env.get("JPY_SESSION_NAME")
+            if renamed and renamed != notebook:
+                self.notebooks[kernel_id] = renamed
+                try:
+                    moved = record_rename(self.app.snapshot_dir, notebook, renamed)
+                except OSError as exc:
+                    self.app.log.warning("colab-guard: the snapshots of %s could not follow it to %s: %s", notebook, renamed, exc)
+                    continue
+                self.app.log.info("colab-guard: %s was renamed to %s; %d snapshots follow it", notebook, renamed, moved)
