@@ -173,7 +173,7 @@ def origin_allowed(settings: Mapping, origin: str | None) -> bool:
     if allow_origin:  # as jupyter_server: allow_origin, when set, wins over allow_origin_pat
         return allow_origin != "*" and allow_origin == origin
     pattern = settings.get("allow_origin_pat")
-    return bool(pattern) and origin_matches_pat(str(pattern), origin)
+    return bool(pattern) and origin_matches_pat(pattern, origin)  # type: ignore[arg-type]  # a str or a compiled pattern
 
 
 def private_network_transform(settings: Mapping) -> type[OutputTransform]:

@@ -1,0 +1,104 @@
+"""Real ipykernels with colab-guard's watcher, for the benchmarks: started as the server starts them."""
+
+from __future__ import annotations
+
+import os
+import queue
+import sys
+import time
+import uuid
+
+from jupyter_client.manager import KernelManager
+
+CGROUP_V1 = "/sys/fs/cgroup"
+
+
+class Kernel:
+    """A real ipykernel with ``--ext=colab_guard`` and the watcher's settings in its environment."""
+
+    def __init__(self, snapshot_dir: str, notebook: str, **settings: str):
+        env = {**os.environ, "COLAB_GUARD_SNAPSHOT_DIR": snapshot_dir, "JPY_SESSION_NAME": notebook}
+        env.update({f"COLAB_GUARD_{k.upper()}": v for k, v in settings.items()})
+        self.manager = KernelManager(kernel_name="python3")
+        self.manager.start_kernel(extra_arguments=["--ext=colab_guard"], env=env)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    @property
+    def pid(self) -> int:
+        return self.manager.provisioner.process.pid
+
+    def run(self, code: str, timeout: float = 600) -> str:
+        """Execute and wait until idle; returns stdout; raises on an error."""
+        msg_id = self.client.execute(code)
+        text = ""
+        while True:
+            msg = self.client.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                text += msg["content"]["text"]
+            elif msg["msg_type"] == "error":
+                raise RuntimeError(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return text
+
+    def start(self, code: str) -> None:
+        """Execute without waiting."""
+        self.client.execute(code)
+
+    def wait_dead(self, timeout: float) -> bool:
+        """Whether the kernel process died within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.manager.provisioner.process.poll() is not None:
+                return True
+            time.sleep(0.2)
+        return False
+
+    def drain(self) -> None:
+        """Drop pending iopub messages."""
+        try:
+            while True:
+                self.client.get_iopub_msg(timeout=0.01)
+        except queue.Empty:
+            pass
+
+    def stop(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+class Cgroup:
+    """A cgroup v1 child of one controller (memory or blkio), removed by ``remove``."""
+
+    def __init__(self, controller: str, settings: dict[str, str]):
+        self.path = os.path.join(CGROUP_V1, controller, f"colab-guard-bench-{uuid.uuid4().hex[:8]}")
+        os.mkdir(self.path)
+        for name, value in settings.items():
+            with open(os.path.join(self.path, name), "w") as f:
+                f.write(value)
+
+    def add(self, pid: int) -> None:
+        with open(os.path.join(self.path, "cgroup.procs"), "w") as f:
+            f.write(str(pid))
+
+    def read(self, name: str) -> str:
+        with open(os.path.join(self.path, name)) as f:
+            return f.read()
+
+    def remove(self) -> None:
+        for _ in range(100):
+            try:
+                os.rmdir(self.path)
+                return
+            except OSError:
+                time.sleep(0.1)
+        print(f"could not remove {self.path}", file=sys.stderr)
+
+
+def throttle_settings(path: str, bytes_per_second: int) -> dict[str, str]:
+    """blkio settings that throttle writes to the disk holding ``path``."""
+    device = os.stat(path).st_dev
+    return {"blkio.throttle.write_bps_device": f"{os.major(device)}:{os.minor(device)} {bytes_per_second}"}
