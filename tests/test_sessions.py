@@ -14,6 +14,8 @@ from tornado.httpclient import HTTPClientError
 def jp_server_config(jp_server_config, tmp_path):
     jp_server_config["MultiKernelManager"] = {"default_kernel_name": "python3"}
     jp_server_config["ColabGuard"].update(snapshot_dir=str(tmp_path / "snapshots"), usage_log_path=str(tmp_path / "usage.jsonl"))
+    # the enforcement test counts snapshots; background snapshots have tests of their own
+    jp_server_config["ColabGuard"]["background_snapshots"] = False
     return jp_server_config
 
 
