@@ -35,7 +35,7 @@ def test_the_contract_needs_only_the_standard_library(tmp_path):
     code = (
         "import sys; base = set(sys.modules)\n"
         "import colab_guard.contract.files, colab_guard.contract.heartbeat, colab_guard.contract.manifests, "
-        "colab_guard.contract.paths, colab_guard.contract.settings\n"
+        "colab_guard.contract.ownership, colab_guard.contract.paths, colab_guard.contract.settings\n"
         "print('\\n'.join(sorted(set(sys.modules) - base)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)

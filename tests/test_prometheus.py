@@ -148,7 +148,7 @@ class TestOomKill:
         kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "oom.ipynb")
         pid = jp_serverapp.kernel_manager.get_kernel(kernel.id).provisioner.process.pid
         for _ in range(100):
-            if list((tmp_path / "snapshots").glob("*/heartbeat.json")):
+            if list((tmp_path / "snapshots").glob("*/*/heartbeat.json")):  # <user folder>/<notebook folder>/
                 break
             await asyncio.sleep(0.1)
         assert value(await scrape(jp_fetch), "colab_guard_kernel_oom_kills") == 0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 
-from colab_guard.snapshot import SnapshotError, list_snapshots, restore_snapshot, take_snapshot
+from colab_guard.snapshot import SnapshotError, list_snapshots, restore_snapshot, snapshot_root, take_snapshot
 from colab_guard.snapshot import writer as snapshot_module
 
 MiB = 1 << 20
@@ -46,7 +46,7 @@ def test_disk_filling_up_during_the_write(small_tmpfs, monkeypatch):
     monkeypatch.setattr(snapshot_module.shutil, "disk_usage", lambda p: real_usage(p)._replace(free=1 << 40))
     with pytest.raises(SnapshotError, match="No space left on device.*the previous snapshot is kept"):
         take_snapshot({"note": "second", "big": np.ones(8 * MiB)}, small_tmpfs, "nb.ipynb")
-    root = snapshot_module.snapshot_root(small_tmpfs, "nb.ipynb")
+    root = snapshot_root(small_tmpfs, "nb.ipynb")
     assert not [n for n in os.listdir(root) if n.startswith(".tmp")]  # the partial write is gone
     out = {}
     restore_snapshot(out, small_tmpfs, "nb.ipynb")

@@ -7,36 +7,38 @@ import os
 from typing import Any
 
 
-def write_small_file(path: str, data: bytes) -> None:
-    """Write a small file and fsync it (it lives inside a not-yet-renamed temporary directory)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+def write_small_file(path: str, data: bytes, durable: bool = True, mode: int = 0o600) -> None:
+    """Write a new small file (never through a link: ``O_EXCL``) and, if ``durable``, fsync it.
+
+    ``mode`` is applied whatever the umask (a shared heartbeat must be readable by others).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
     try:
+        if mode != 0o600:
+            os.fchmod(fd, mode)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def write_json_atomic(path: str, payload: dict[str, Any], durable: bool = True) -> None:
-    """Replace ``path`` with JSON atomically (temporary file, rename); ``durable`` also fsyncs.
+def write_json_atomic(path: str, payload: dict[str, Any], durable: bool = True, mode: int = 0o600) -> None:
+    """Replace ``path`` with JSON atomically (new temporary file, rename); ``durable`` also fsyncs.
 
-    A heartbeat rewritten every few seconds need not be durable: the page cache outlives a killed
-    process, only a machine crash loses it.
+    Never writes through a link: the temporary file is new (``O_EXCL``) and a rename replaces a
+    link at ``path`` rather than following it. A heartbeat rewritten every few seconds need not be
+    durable: the page cache outlives a killed process, only a machine crash loses it.
     """
     tmp = f"{path}.tmp-{os.getpid()}"
     data = json.dumps(payload).encode()
-    if durable:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        write_small_file(tmp, data)
-    else:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o600)
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    write_small_file(tmp, data, durable, mode)
     os.replace(tmp, path)
     if durable:
         fsync_dir(os.path.dirname(path))

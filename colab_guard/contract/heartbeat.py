@@ -1,7 +1,8 @@
 """The heartbeat: a kernel's last memory reading, kept beside its notebook's snapshots.
 
 The kernel rewrites it every few seconds; after a kill (even one that took the whole container)
-the server and the next kernel read it to say what happened.
+the server and the next kernel read it to say what happened. Only the current user's own
+heartbeats are trusted, unless an admin allows a shared read-only view (``shared_heartbeats``).
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import json
 import os
 from typing import Any
 
-from .paths import snapshot_root
+from .ownership import SnapshotError, check_private_dir, check_snapshot_dir, notebook_dir, private_dir, read_private
+from .paths import snapshot_root, user_folder
 
 HEARTBEAT = "heartbeat.json"
+MAX_HEARTBEAT = 1 << 16  # bytes read at most: a heartbeat is a few hundred
 
 
 def heartbeat_path(snapshot_dir: str, notebook: str | None) -> str:
@@ -21,18 +24,73 @@ def heartbeat_path(snapshot_dir: str, notebook: str | None) -> str:
 
 
 def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | None:
-    """The last heartbeat of a notebook's kernel, or None."""
-    return read_heartbeat_file(heartbeat_path(snapshot_dir, notebook))
-
-
-def read_heartbeat_file(path: str) -> dict[str, Any] | None:
-    """One heartbeat file's content, or None where it is missing or unreadable."""
+    """The last heartbeat of a notebook's kernel, or None (also where it is not the user's own)."""
     try:
-        with open(path) as f:
-            beat = json.load(f)
-    except (OSError, ValueError):
+        root = notebook_dir(snapshot_dir, notebook)
+    except (OSError, SnapshotError):
+        return None
+    return read_heartbeat_file(os.path.join(root, HEARTBEAT))
+
+
+def read_heartbeat_file(path: str, owner: int | None = None) -> dict[str, Any] | None:
+    """One heartbeat file's content, or None where it is missing, unreadable, a link, or not ``owner``'s (the euid's)."""
+    try:
+        beat = json.loads(read_private(path, MAX_HEARTBEAT, owner))
+    except (OSError, ValueError, SnapshotError):
         return None
     return beat if isinstance(beat, dict) else None
+
+
+def own_heartbeats(snapshot_dir: str) -> list[dict[str, Any]]:
+    """Every heartbeat in the current user's folder: the last word of each of their notebooks' kernels."""
+    try:
+        user = private_dir(snapshot_dir, user_folder())
+    except (OSError, SnapshotError):
+        return []
+    return _heartbeats_in(user, os.geteuid())
+
+
+def shared_heartbeats(snapshot_dir: str) -> list[tuple[int, dict[str, Any]]]:
+    """(owner's uid, heartbeat) of every user's kernels, read-only: for a machine whose users share GPUs.
+
+    A heartbeat counts only where it, its folder and its user's folder belong to the uid that
+    user's folder is named after (``u<uid>-...``) and are writable by that user alone.
+    """
+    try:
+        check_snapshot_dir(snapshot_dir)
+        names = sorted(os.listdir(snapshot_dir))
+    except (OSError, SnapshotError):
+        return []
+    out = []
+    for name in names:
+        path = os.path.join(snapshot_dir, name)
+        try:
+            uid = os.lstat(path).st_uid
+            if name.split("-", 1)[0] != f"u{uid}":
+                continue
+            check_private_dir(path, uid)
+        except (OSError, SnapshotError):
+            continue
+        out += [(uid, beat) for beat in _heartbeats_in(path, uid)]
+    return out
+
+
+def _heartbeats_in(user_dir: str, owner: int) -> list[dict[str, Any]]:
+    try:
+        keys = sorted(os.listdir(user_dir))
+    except OSError:
+        return []
+    out = []
+    for key in keys:
+        folder = os.path.join(user_dir, key)
+        try:
+            check_private_dir(folder, owner)
+        except (OSError, SnapshotError):
+            continue
+        beat = read_heartbeat_file(os.path.join(folder, HEARTBEAT), owner)
+        if beat is not None:
+            out.append(beat)
+    return out
 
 
 def pid_alive(pid: object) -> bool:

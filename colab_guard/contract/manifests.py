@@ -1,6 +1,7 @@
 """Snapshot manifests: finding, reading, summarising and deleting complete snapshots.
 
-Layout under the snapshot dir (owner-only permissions)::
+Layout under the current user's folder of the snapshot dir (``paths.user_root``; owner-only
+permissions, checked by ``ownership`` before anything is read)::
 
     <notebook key>/<snapshot id>/manifest.json   what is in it: variables, sizes, checksums, skipped
     <notebook key>/<snapshot id>/gNNN.pkl        one pickle stream per group of aliased variables
@@ -15,18 +16,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from typing import Any
 
-from .paths import snapshot_root
+from .ownership import SnapshotError as SnapshotError
+from .ownership import UnsafePathError, check_private_dir, notebook_dir, private_dir, read_private
+from .paths import user_folder
 
 Manifest = dict[str, Any]  # manifest.json as read, with "_path" added
 
 FORMAT = 1
 MANIFEST = "manifest.json"
-
-
-class SnapshotError(Exception):
-    """A snapshot that cannot be taken or restored, with the reason for the user."""
 
 
 def snapshot_ids(root: str) -> list[str]:
@@ -39,39 +39,85 @@ def snapshot_ids(root: str) -> list[str]:
 
 
 def read_manifest(path: str) -> Manifest:
-    """The manifest of the snapshot at ``path``, with ``_path`` added."""
-    with open(os.path.join(path, MANIFEST)) as f:
-        manifest: Manifest = json.load(f)
+    """The manifest of the snapshot at ``path``, with ``_path`` added; only from a folder and file of this user's."""
+    check_private_dir(path)
+    manifest: Manifest = json.loads(read_private(os.path.join(path, MANIFEST)))
     manifest["_path"] = path
     return manifest
 
 
 def latest_manifest(snapshot_dir: str, notebook: str | None) -> Manifest | None:
     """The newest complete snapshot of a notebook, or None."""
-    root = snapshot_root(snapshot_dir, notebook)
+    try:
+        root = notebook_dir(snapshot_dir, notebook)
+    except FileNotFoundError:
+        return None
     ids = snapshot_ids(root)
     return read_manifest(os.path.join(root, ids[-1])) if ids else None
 
 
-def list_snapshots(snapshot_dir: str, notebook: str | None = None) -> list[Manifest]:
-    """Manifests of every complete snapshot (of one notebook, or all), newest first."""
+def list_snapshots(
+    snapshot_dir: str, notebook: str | None = None, on_unsafe: Callable[[UnsafePathError], None] | None = None
+) -> list[Manifest]:
+    """Manifests of every complete snapshot of the current user (of one notebook, or all), newest first.
+
+    A folder or manifest someone else could have written is never read: it raises UnsafePathError,
+    or, given ``on_unsafe``, is passed to it and skipped.
+    """
     if notebook is not None:
-        return notebook_snapshots(snapshot_dir, notebook)
-    names = os.listdir(snapshot_dir) if os.path.isdir(snapshot_dir) else []
-    return _manifests([os.path.join(snapshot_dir, d) for d in names])
+        return notebook_snapshots(snapshot_dir, notebook, on_unsafe)
+    unsafe = _unsafe_handler(on_unsafe)
+    roots = []
+    try:
+        user = private_dir(snapshot_dir, user_folder())
+        for name in sorted(os.listdir(user)):
+            try:
+                check_private_dir(os.path.join(user, name))
+            except UnsafePathError as exc:
+                unsafe(exc)
+                continue
+            roots.append(os.path.join(user, name))
+    except FileNotFoundError:
+        pass
+    except UnsafePathError as exc:
+        unsafe(exc)
+    return _manifests(roots, unsafe)
 
 
-def notebook_snapshots(snapshot_dir: str, notebook: str | None) -> list[Manifest]:
+def notebook_snapshots(
+    snapshot_dir: str, notebook: str | None, on_unsafe: Callable[[UnsafePathError], None] | None = None
+) -> list[Manifest]:
     """Manifests of one notebook's complete snapshots (``None``: a kernel with no notebook), newest first."""
-    return _manifests([snapshot_root(snapshot_dir, notebook)])
+    unsafe = _unsafe_handler(on_unsafe)
+    try:
+        return _manifests([notebook_dir(snapshot_dir, notebook)], unsafe)
+    except FileNotFoundError:
+        return []
+    except UnsafePathError as exc:
+        unsafe(exc)
+        return []
 
 
-def _manifests(roots: list[str]) -> list[Manifest]:
+def _unsafe_handler(on_unsafe: Callable[[UnsafePathError], None] | None) -> Callable[[UnsafePathError], None]:
+    """Raise an UnsafePathError, or hand it to ``on_unsafe``."""
+
+    def unsafe(exc: UnsafePathError) -> None:
+        if on_unsafe is None:
+            raise exc
+        on_unsafe(exc)
+
+    return unsafe
+
+
+def _manifests(roots: list[str], unsafe: Callable[[UnsafePathError], None]) -> list[Manifest]:
+    """The readable manifests under ``roots``, newest first."""
     out = []
     for root in roots:
         for snap in snapshot_ids(root):
             try:
                 out.append(read_manifest(os.path.join(root, snap)))
+            except UnsafePathError as exc:
+                unsafe(exc)
             except (OSError, ValueError):
                 continue
     return sorted(out, key=lambda m: m["created_ts"], reverse=True)
@@ -96,21 +142,27 @@ def snapshot_summary(manifest: Manifest) -> dict[str, Any]:
 
 
 def delete_snapshot(snapshot_dir: str, notebook_dir: str, snapshot: str) -> None:
-    """Delete one snapshot, named by its notebook key and id; nothing outside the snapshot dir."""
+    """Delete one snapshot of the current user, named by its notebook key and id; nothing outside their folder."""
     base = os.path.realpath(snapshot_dir)
     for part in (notebook_dir, snapshot):
         if not part or part in (".", "..") or "/" in part or "\\" in part or part.startswith(".") or "\0" in part:
             raise SnapshotError(f"invalid snapshot name: {part!r}")
-    target = os.path.join(base, notebook_dir, snapshot)
-    if os.path.islink(target) or os.path.islink(os.path.join(base, notebook_dir)):
+    target = os.path.join(base, user_folder(), notebook_dir, snapshot)
+    if os.path.islink(target) or os.path.islink(os.path.dirname(target)):
         raise SnapshotError("invalid snapshot name: a symbolic link")
-    real = os.path.realpath(target)
-    if os.path.dirname(os.path.dirname(real)) != base or not os.path.isfile(os.path.join(real, MANIFEST)):
+    try:
+        private_dir(base, user_folder(), notebook_dir, snapshot)  # each folder a real one of this user's
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no snapshot {notebook_dir}/{snapshot}") from None
+    if not os.path.isfile(os.path.join(target, MANIFEST)):
         raise FileNotFoundError(f"no snapshot {notebook_dir}/{snapshot}")
-    shutil.rmtree(real)
+    shutil.rmtree(target)
 
 
 def latest_summary(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | None:
-    """The summary of a notebook's newest snapshot, or None."""
-    manifest = latest_manifest(snapshot_dir, notebook)
+    """The summary of a notebook's newest snapshot, or None (also where its folder is not this user's alone)."""
+    try:
+        manifest = latest_manifest(snapshot_dir, notebook)
+    except UnsafePathError:  # a post-mortem goes without; the kernel's %guard commands say why
+        return None
     return None if manifest is None else snapshot_summary(manifest)

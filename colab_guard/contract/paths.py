@@ -1,7 +1,15 @@
-"""Where colab-guard keeps its files: the snapshot dir and one folder per notebook beneath it."""
+"""Where colab-guard keeps its files: the snapshot dir, one folder per user, one per notebook beneath it.
+
+    <snapshot dir>/u<uid>-<user>/<notebook key>/
+
+The snapshot dir may be shared by every user of a machine (an admin's ``/srv/snapshots``, mode
+1777); each user's folder beneath it is private to that user (see ``ownership``). The same layout
+serves a single-user default dir: it costs nothing, and server and kernel always agree on it.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -32,6 +40,45 @@ def notebook_key(notebook: str | None) -> str:
     return f"{readable}-{hashlib.sha1(notebook.encode()).hexdigest()[:8]}"
 
 
+def _readable(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+
+
+def user_folder(env: Mapping[str, str] | None = None, uid: int | None = None) -> str:
+    """This user's folder name: ``u<uid>-<name>``, the name being ``JUPYTERHUB_USER`` or the login name.
+
+    The uid makes it unique among the system's users; the name tells an admin whose it is, and keeps
+    hub users apart where a spawner runs them all under one uid (then only separate snapshot dirs,
+    not permissions, can keep them apart). A name changed by sanitising gets a short hash of the
+    original, so two hub names never share a folder.
+    """
+    env = os.environ if env is None else env
+    uid = os.geteuid() if uid is None else uid
+    name = env.get("JUPYTERHUB_USER") or _login_name(uid)
+    if not name:  # a uid with no passwd entry (some containers)
+        return f"u{uid}"
+    readable = _readable(name)[:64]
+    if readable != name:
+        readable = f"{readable}-{hashlib.sha1(name.encode()).hexdigest()[:8]}".lstrip("-")
+    return f"u{uid}-{readable}"
+
+
+@functools.lru_cache(maxsize=8)
+def _login_name(uid: int) -> str:
+    """The passwd name of a uid, looked up once (a hub's NSS may ask a directory server)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return ""
+
+
+def user_root(snapshot_dir: str, env: Mapping[str, str] | None = None) -> str:
+    """The current user's folder in the snapshot dir: every notebook's folder lives beneath it."""
+    return os.path.join(snapshot_dir, user_folder(env))
+
+
 def snapshot_root(snapshot_dir: str, notebook: str | None) -> str:
     """The folder of one notebook's snapshots and heartbeat."""
-    return os.path.join(snapshot_dir, notebook_key(notebook))
+    return os.path.join(user_root(snapshot_dir), notebook_key(notebook))

@@ -13,17 +13,21 @@ import os
 from .files import write_json_atomic
 from .heartbeat import HEARTBEAT
 from .manifests import MANIFEST, read_manifest, snapshot_ids
-from .paths import snapshot_root
+from .ownership import SnapshotError, notebook_dir, read_private
+from .paths import notebook_key, snapshot_root
 
 RENAMED = "renamed.json"
 
 
 def move_snapshots(snapshot_dir: str, old: str | None, new: str | None) -> int:
     """Move every complete snapshot of notebook ``old`` to notebook ``new``; returns how many moved."""
-    source, target = snapshot_root(snapshot_dir, old), snapshot_root(snapshot_dir, new)
-    if source == target or not os.path.isdir(source):
+    if notebook_key(old) == notebook_key(new):
         return 0
-    os.makedirs(target, mode=0o700, exist_ok=True)
+    try:
+        source = notebook_dir(snapshot_dir, old)  # this user's alone, as everything moved is
+    except FileNotFoundError:
+        return 0
+    target = notebook_dir(snapshot_dir, new, create=True)
     moved = 0
     for snap in snapshot_ids(source):
         if not os.path.exists(os.path.join(target, snap)):
@@ -39,18 +43,19 @@ def move_snapshots(snapshot_dir: str, old: str | None, new: str | None) -> int:
 def record_rename(snapshot_dir: str, old: str | None, new: str | None) -> int:
     """Move ``old``'s snapshots to ``new`` and tell a kernel still filing under ``old``."""
     moved = move_snapshots(snapshot_dir, old, new)
-    source = snapshot_root(snapshot_dir, old)
-    if os.path.isdir(source):
-        write_json_atomic(os.path.join(source, RENAMED), {"notebook": new}, durable=False)
+    try:
+        source = notebook_dir(snapshot_dir, old)
+    except FileNotFoundError:
+        return moved
+    write_json_atomic(os.path.join(source, RENAMED), {"notebook": new}, durable=False)
     return moved
 
 
 def renamed_to(snapshot_dir: str, notebook: str | None) -> str | None:
     """The notebook's new name where the server recorded a rename, else None."""
     try:
-        with open(os.path.join(snapshot_root(snapshot_dir, notebook), RENAMED)) as f:
-            new = json.load(f).get("notebook")
-    except (OSError, ValueError, AttributeError):
+        new = json.loads(read_private(os.path.join(snapshot_root(snapshot_dir, notebook), RENAMED), 1 << 16)).get("notebook")
+    except (OSError, ValueError, AttributeError, SnapshotError):
         return None
     return new if isinstance(new, str) and new != notebook else None
 

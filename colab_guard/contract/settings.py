@@ -25,6 +25,7 @@ ENV = {
     "keep": ("COLAB_GUARD_KEEP", int),
     "memory_limit": ("COLAB_GUARD_MEMORY_LIMIT", "size"),
     "snapshot_dir": ("COLAB_GUARD_SNAPSHOT_DIR", str),
+    "shared_heartbeats": ("COLAB_GUARD_SHARED_HEARTBEATS", bool),
 }
 
 
@@ -64,6 +65,8 @@ class WatcherSettings:
     keep: int = 3
     memory_limit: int | None = None
     snapshot_dir: str | None = None
+    # let every user read this kernel's heartbeat, and read theirs, to name kernels holding a shared GPU
+    shared_heartbeats: bool = False
     notebook: str | None = None
 
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from ..contract.heartbeat import HEARTBEAT, read_heartbeat_file
+from ..contract.heartbeat import own_heartbeats, shared_heartbeats
 from ..readers.memory import human_bytes
 
 REMEDIES = [
@@ -37,18 +37,28 @@ def is_gpu_oom(exc: BaseException | None) -> bool:
     return isinstance(exc, RuntimeError) and "CUDA out of memory" in text
 
 
-def kernels_by_pid(snapshot_dir: str) -> dict[int, dict]:
-    """Every kernel's last heartbeat (pid, notebook, idle since), keyed by pid."""
+def kernels_by_pid(snapshot_dir: str, shared: bool = False) -> dict[int, dict]:
+    """The user's kernels' last heartbeats (pid, notebook, idle since), keyed by pid.
+
+    With ``shared`` (``ColabGuard.shared_heartbeats``) other users' kernels too, each only where
+    its pid is a process of the user whose heartbeat names it.
+    """
     out: dict[int, dict] = {}
-    try:
-        keys = os.listdir(snapshot_dir)
-    except OSError:
-        return out
-    for key in keys:
-        beat = read_heartbeat_file(os.path.join(snapshot_dir, key, HEARTBEAT))
-        if beat and isinstance(beat.get("pid"), int) and not beat.get("clean_exit"):
+    for beat in own_heartbeats(snapshot_dir):
+        if isinstance(beat.get("pid"), int) and not beat.get("clean_exit"):
             out[beat["pid"]] = beat
+    for uid, beat in shared_heartbeats(snapshot_dir) if shared else []:
+        pid = beat.get("pid")
+        if isinstance(pid, int) and pid not in out and not beat.get("clean_exit") and _process_owner(pid) == uid:
+            out[pid] = beat
     return out
+
+
+def _process_owner(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
 
 
 def explain(gpus: list[dict], own_pids: set[int], kernels: dict[int, dict], now: float | None = None) -> str:

@@ -97,7 +97,7 @@ class Guard:
         """Who holds the GPU memory, from NVML (or the configured recording) and kernels' heartbeats."""
         reading = read_gpus()
         own = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
-        return explain(reading.gpus, own, kernels_by_pid(self.snapshot_dir))
+        return explain(reading.gpus, own, kernels_by_pid(self.snapshot_dir, self.settings.shared_heartbeats))
 
     def _show_interrupt(self, shell, etype, value, tb, tb_offset=None):
         """One clear message instead of a traceback through the user's loop.
@@ -153,7 +153,10 @@ class Guard:
         beat = read_heartbeat(self.snapshot_dir, self.settings.notebook)
         if not beat or beat.get("clean_exit") or beat.get("pid") is None or pid_alive(beat["pid"]):
             return None
-        snaps = self.snapshots()
+        try:
+            snaps = self.snapshots()
+        except SnapshotError:  # a folder that is not the user's alone: %guard list says which
+            snaps = []
         cause = (
             "was killed, most likely by the out-of-memory killer,"
             if (beat.get("percent") or 0) >= self.settings.warn_percent

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ..contract.files import write_json_atomic
 from ..contract.heartbeat import heartbeat_path
 from ..contract.manifests import SnapshotError
+from ..contract.ownership import notebook_dir
 from ..contract.renames import finish_rename, renamed_to
 from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, MemoryReading
@@ -328,10 +329,11 @@ class Watcher:
             "idle_since": self.cell_state.get("idle_since"),
         }
         try:
-            os.makedirs(os.path.dirname(self.heartbeat_path), mode=0o700, exist_ok=True)
+            shared = self.settings.shared_heartbeats  # readable by every user (a read-only view)
+            notebook_dir(self.snapshot_dir, self.settings.notebook, create=True, mode=0o755 if shared else 0o700)
             with self._beat_lock:
-                write_json_atomic(self.heartbeat_path, payload, durable=False)
-        except OSError as exc:
+                write_json_atomic(self.heartbeat_path, payload, durable=False, mode=0o644 if shared else 0o600)
+        except (OSError, SnapshotError) as exc:
             self.last_error = f"heartbeat: {exc}"
 
 

@@ -27,6 +27,7 @@ ADMIN_FIXED = (
     "critical_percent",
     "keep_snapshots",
     "snapshot_dir",
+    "shared_heartbeats",
     "rates",
 )
 

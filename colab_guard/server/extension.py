@@ -66,7 +66,7 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         self.kernels = KernelLauncher(self)
         self.kernels.install()
         self.enforcer = Enforcer(self, self.kernels)
-        self.snapshot_list = SnapshotList(self.snapshot_dir)
+        self.snapshot_list = SnapshotList(self.snapshot_dir, self.log)
         self.sessions = SessionTracker(self)
         # keeps the sampler's list of kernel processes current, and enforces the countdown if asked
         self._housekeeping = PeriodicCallback(self._housekeep, 1000 * max(self.sample_interval, 1.0))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 
-from ..contract.heartbeat import HEARTBEAT, pid_alive, read_heartbeat_file
+from ..contract.heartbeat import own_heartbeats, pid_alive
 from ..contract.manifests import latest_summary
 from ..readers.cgroup import Cgroup, read_memory
 
@@ -56,11 +55,13 @@ def diagnose(exit_code: int | None, beat: dict | None, warn_percent: float) -> d
 
 
 def previous_session_reports(snapshot_dir: str, warn_percent: float) -> list[dict]:
-    """Stale heartbeats near the limit: a container OOM may have taken the previous server too."""
+    """Stale heartbeats near the limit: a container OOM may have taken the previous server too.
+
+    Only the current user's own heartbeats: another user's kernels are not this server's business.
+    """
     found = []
-    for key in os.listdir(snapshot_dir) if os.path.isdir(snapshot_dir) else []:
-        beat = read_heartbeat_file(os.path.join(snapshot_dir, key, HEARTBEAT))
-        if not beat or beat.get("clean_exit") or pid_alive(beat.get("pid")):
+    for beat in own_heartbeats(snapshot_dir):
+        if beat.get("clean_exit") or pid_alive(beat.get("pid")):
             continue
         if (beat.get("percent") or 0) < warn_percent:
             continue

@@ -123,7 +123,7 @@ class ColabGuardCollector(Collector):
         if cached is not None and cached[0] == snapshot_dir and now - cached[1] < SNAPSHOT_CACHE_SECONDS:
             return cached[2]
         try:
-            count = len(list_snapshots(snapshot_dir))
+            count = len(list_snapshots(snapshot_dir, on_unsafe=lambda exc: None))  # the snapshot list logs those
         except OSError as exc:
             log.warning("colab-guard: cannot list the snapshots in %s: %s", snapshot_dir, exc)
             return None

@@ -38,6 +38,17 @@ class ColabGuardSettings(Configurable):
         Jupyter data dir.""",
     ).tag(config=True)
 
+    shared_heartbeats = Bool(
+        False,
+        help="""A shared, read-only view of the kernels' heartbeats, for a machine whose users share
+        GPUs: each kernel's heartbeat (its pid, notebook path, memory figures and whether it is busy)
+        becomes readable by every user, and the GPU out-of-memory explanation names other users'
+        kernels holding GPU memory. A heartbeat of another user counts only where it and its folders
+        belong to that user alone and its pid is a process of theirs; it is JSON, never unpickled.
+        Off (the default), colab-guard reads the current user's own heartbeats only. Snapshots stay
+        private either way. Post-mortems and the previous-session scan always use the user's own.""",
+    ).tag(config=True)
+
     nvml_recording = Unicode(
         "",
         help="""Testing and demos only: path to an NVML recording (made with `python -m
@@ -200,6 +211,7 @@ class ColabGuardSettings(Configurable):
             background=self.background_snapshots,
             memory_limit=self.memory_limit,
             snapshot_dir=self.snapshot_dir,
+            shared_heartbeats=self.shared_heartbeats,
         )
         try:
             settings.validate()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from ..contract.manifests import list_snapshots, snapshot_summary
+from ..contract.ownership import UnsafePathError
 
 SNAPSHOT_LIST_SECONDS = 2.0  # many tabs polling the snapshot list read the disk once per this
 
@@ -12,16 +14,22 @@ SNAPSHOT_LIST_SECONDS = 2.0  # many tabs polling the snapshot list read the disk
 class SnapshotList:
     """Every snapshot's summary, cached briefly so that many tabs polling read the disk once."""
 
-    def __init__(self, snapshot_dir: str):
+    def __init__(self, snapshot_dir: str, log: logging.Logger | None = None):
         self.snapshot_dir = snapshot_dir
+        self.log = log or logging.getLogger(__name__)
         self._cached: tuple[float, list[dict]] | None = None
 
     def get(self) -> list[dict]:
         """Every snapshot's summary, newest first."""
         now = time.monotonic()
         if self._cached is None or now - self._cached[0] >= SNAPSHOT_LIST_SECONDS:
-            self._cached = (now, [snapshot_summary(m) for m in list_snapshots(self.snapshot_dir)])
+            manifests = list_snapshots(self.snapshot_dir, on_unsafe=self._unsafe)
+            self._cached = (now, [snapshot_summary(m) for m in manifests])
         return self._cached[1]
+
+    def _unsafe(self, exc: UnsafePathError) -> None:
+        """A folder or manifest that is not this user's alone is left out of the list, and logged."""
+        self.log.warning("colab-guard: %s", exc)
 
     def forget(self) -> None:
         """After a delete: the next listing reads the disk again."""

@@ -12,7 +12,7 @@ import numpy as np
 import xxhash
 
 from ..contract.manifests import SnapshotError, read_manifest, snapshot_ids
-from ..contract.paths import snapshot_root
+from ..contract.ownership import notebook_dir, open_private
 from . import pickling
 
 
@@ -68,8 +68,11 @@ def restore_snapshot(
 
 
 def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict:
-    root = snapshot_root(snapshot_dir, notebook)
-    ids = snapshot_ids(root)
+    try:
+        root = notebook_dir(snapshot_dir, notebook)  # this user's alone: a pickle is code
+        ids = snapshot_ids(root)
+    except FileNotFoundError:
+        ids = []
     if not ids:
         raise SnapshotError(f"no snapshot of {notebook or 'this session'} in {snapshot_dir}")
     if snapshot is None:
@@ -83,7 +86,7 @@ def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict
 def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
     entries = group["entries"]
     data_path = os.path.join(path, group["data"])
-    with open(data_path, "rb", buffering=0) as data:
+    with os.fdopen(open_private(data_path), "rb", buffering=0) as data:  # no link, this user's alone
         mapped = mmap.mmap(data.fileno(), 0, access=mmap.ACCESS_COPY) if use_mmap and group["data_size"] else None
 
         def read_entry(index, shape, dtype):
@@ -102,7 +105,7 @@ def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
             return arr
 
         # The stream is unpickled as it is read, not loaded whole first, and checked once read.
-        with open(os.path.join(path, group["stream"]), "rb", buffering=0) as raw:
+        with os.fdopen(open_private(os.path.join(path, group["stream"])), "rb", buffering=0) as raw:
             stream = _HashingReader(raw)
             with pickling.LoadContext(read_entry, namespace=namespace) as ctx:
                 values = pickle.Unpickler(io.BufferedReader(stream, 1 << 16)).load()

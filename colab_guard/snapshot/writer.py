@@ -20,7 +20,7 @@ import xxhash
 from ..contract.files import fsync_dir, write_small_file
 from ..contract.heartbeat import pid_alive
 from ..contract.manifests import FORMAT, MANIFEST, SnapshotError, latest_manifest, snapshot_ids
-from ..contract.paths import snapshot_root
+from ..contract.ownership import make_private_dir, notebook_dir
 from ..readers.memory import human_bytes
 from . import pickling
 from .choose import cheap_to_fingerprint, describe, group_variables, nbytes_of, skip_reason, user_variables
@@ -91,8 +91,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
         if cancel is not None and cancel.is_set():
             raise pickling.SnapshotCancelled("cancelled: a cell started")
 
-    root = snapshot_root(snapshot_dir, notebook)
-    os.makedirs(root, mode=0o700, exist_ok=True)
+    root = notebook_dir(snapshot_dir, notebook, create=True)  # this user's alone, never through a link
     _remove_abandoned(root)
     previous = latest_manifest(snapshot_dir, notebook)
     previous_groups = {tuple(g["names"]): (g, previous["_path"]) for g in previous["groups"].values()} if previous else {}
@@ -138,7 +137,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
         started += 0.001
         snap_id = _new_id(started)
     tmp = os.path.join(root, f".tmp-{snap_id}-{os.getpid()}")
-    os.mkdir(tmp, 0o700)
+    make_private_dir(tmp, exist_ok=False)
     groups: dict[str, dict] = {}
     var_info: dict[str, dict] = {}
     written = reused = 0
