@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run every colab-guard check on this machine, installing what they need first:
-#   linters (ruff, mypy, ESLint, Prettier, stylelint), Python tests (pytest: real jupyter_server, real kernels, real cgroups), TypeScript unit tests
+#   linters (ruff, mypy, ESLint, Prettier, stylelint), Python tests (pytest: real jupyter_server, real kernels, real cgroups,
+#   a real JupyterHub and a real Prometheus), TypeScript unit tests
 #   (jest) and UI tests (Galata/Playwright driving real JupyterLab in Debian's Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,10 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 fi
 if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
+fi
+# Prometheus and promtool, for tests/test_fleet.py (a real Prometheus scrapes real servers)
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q prometheus
 fi
 
 # The package, its test dependencies and the built labextension (the build hook runs jlpm).

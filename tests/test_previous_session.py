@@ -43,3 +43,9 @@ async def test_stale_heartbeat_near_the_limit_is_reported(jp_fetch):
     assert report["percent"] == 97.5 and report["previous_session"] is True
     assert report["snapshot"]["variables"] == {"weights": "list of 2"}
     assert report["snapshot"]["restore"].startswith("%guard restore ")
+
+
+async def test_metrics_count_the_previous_sessions_oom_kills(jp_fetch):
+    # When /metrics is scraped, the fleet sees it too: the container's OOM kill left this evidence only
+    body = (await jp_fetch("metrics")).body.decode()
+    assert "\ncolab_guard_previous_session_oom_kills 1.0\n" in body

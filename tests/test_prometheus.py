@@ -152,6 +152,7 @@ class TestOomKill:
                 break
             await asyncio.sleep(0.1)
         assert value(await scrape(jp_fetch), "colab_guard_kernel_oom_kills") == 0
+        assert value(await scrape(jp_fetch), "colab_guard_kernels_oom_killed_total") == 0
         # When it is SIGKILLed, as the OOM killer does
         kernel.stop()
         os.kill(pid, signal.SIGKILL)
@@ -161,4 +162,46 @@ class TestOomKill:
             await asyncio.sleep(0.1)
         # Then its post-mortem blames the OOM killer, and the gauge counts it
         assert app.kernels.postmortems[kernel.id]["cause"] == "oom-killer"
-        assert value(await scrape(jp_fetch), "colab_guard_kernel_oom_kills") == 1
+        metrics = await scrape(jp_fetch)
+        assert value(metrics, "colab_guard_kernel_oom_kills") == 1
+        # And so does the counter a fleet sums per day
+        assert value(metrics, "colab_guard_kernels_oom_killed_total") == 1
+
+
+class TestUnderJupyterHub:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config, nvml_recording, monkeypatch):
+        # what JupyterHub's spawner puts in a single-user server's environment (a named server here)
+        monkeypatch.setenv("JUPYTERHUB_USER", "ada@example.org")
+        monkeypatch.setenv("JUPYTERHUB_SERVER_NAME", "gpu")
+        jp_server_config["ColabGuard"]["nvml_recording"] = nvml_recording("a100x2")
+        return jp_server_config
+
+    async def test_every_gauge_carries_the_hub_user_and_server_name(self, jp_fetch):
+        # When /metrics is scraped
+        metrics = await scrape(jp_fetch)
+        # Then every colab-guard sample, GPUs included, is labelled with the hub user and server name
+        assert "colab_guard_gpu_memory_used_bytes" in metrics and "colab_guard_memory_headroom_bytes" in metrics
+        for name, samples in metrics.items():
+            for labels, _ in samples:
+                assert labels["hub_user"] == "ada@example.org" and labels["hub_server"] == "gpu", (name, labels)
+        # And the info metric says the same, to join jupyter_server's own metrics with
+        ((labels, one),) = metrics["colab_guard_server_info"]
+        assert one == 1 and labels["environment"] == "jupyterhub"
+        # And the metrics' own labels are still there
+        assert value(metrics, "colab_guard_gpu_memory_used_bytes", gpu="1") == 438304768
+
+
+class TestDefaultHubServer:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config, monkeypatch):
+        # a JupyterHub user's default server: JupyterHub names it ""
+        monkeypatch.setenv("JUPYTERHUB_USER", "ada")
+        monkeypatch.setenv("JUPYTERHUB_SERVER_NAME", "")
+        return jp_server_config
+
+    async def test_the_default_server_has_no_server_name_label(self, jp_fetch):
+        # When /metrics is scraped
+        metrics = await scrape(jp_fetch)
+        # Then the user is there, and no empty server name (Prometheus treats an empty label as none)
+        assert metrics["colab_guard_memory_headroom_bytes"][0][0] == {"hub_user": "ada"}

@@ -33,6 +33,7 @@ class KernelLauncher:
         self.kernel_manager = app.serverapp.kernel_manager
         self.postmortems: dict[str, dict] = {}
         self.previous_session: list[dict] = []
+        self.oom_killed = 0  # deaths attributed to the OOM killer since the server started (for /metrics)
         self.notebooks: dict[str, str | None] = {}  # kernel id -> notebook path
         self.with_watcher: set[str] = set()
         self._original = None
@@ -108,6 +109,8 @@ class KernelLauncher:
             "snapshot": latest_summary(self.app.snapshot_dir, notebook),
         }
         self.postmortems[kernel_id] = report
+        if report["cause"] == "oom-killer":
+            self.oom_killed += 1
         self.app.log.warning(
             "colab-guard: kernel %s (%s) died: %s (%s)",
             kernel_id,

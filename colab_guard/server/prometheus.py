@@ -4,63 +4,100 @@ One collector is registered once per process and reads the server that registere
 process runs one Jupyter server; tests start many in turn). Every value comes from what the
 server already has: the sampler's latest sample, the post-mortems, the sessions tracker; only the
 snapshot count reads the disk, at most once per ``SNAPSHOT_CACHE_SECONDS``.
+
+Under JupyterHub every colab-guard metric also carries ``hub_user`` and ``hub_server`` (the
+spawner's ``JUPYTERHUB_USER`` and ``JUPYTERHUB_SERVER_NAME``; the default server's empty name is
+left out), constant for the server's life, so that a fleet's Prometheus can group by them;
+``colab_guard_server_info`` carries them alone, to join jupyter_server's own metrics with.
+They are not named ``instance`` or ``job``, which Prometheus sets itself.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
 
 from prometheus_client import REGISTRY
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
+from .. import __version__
 from ..contract.manifests import list_snapshots
+from ..readers.environment import detect_environment
 
 SNAPSHOT_CACHE_SECONDS = 10.0
-GPU_LABELS = ["gpu", "name"]
-KERNEL_LABELS = ["kernel_id", "kernel_name", "path"]
+GPU_LABELS = ("gpu", "name")
+KERNEL_LABELS = ("kernel_id", "kernel_name", "path")
+# label -> the variable JupyterHub's spawner sets in the single-user server's environment
+HUB_LABELS = {"hub_user": "JUPYTERHUB_USER", "hub_server": "JUPYTERHUB_SERVER_NAME"}
+
+Family = GaugeMetricFamily | CounterMetricFamily | InfoMetricFamily
 
 log = logging.getLogger(__name__)
 
 
-def _families() -> dict[str, GaugeMetricFamily | CounterMetricFamily]:
-    """Every metric colab-guard exposes, without samples."""
+def hub_labels(env=None) -> dict[str, str]:
+    """``hub_user``/``hub_server`` of a JupyterHub single-user server, those JupyterHub gives (non-empty)."""
+    env = os.environ if env is None else env
+    return {label: env[variable] for label, variable in HUB_LABELS.items() if env.get(variable)}
+
+
+def _families(hub: list[str]) -> dict[str, Family]:
+    """Every metric colab-guard exposes, without samples; ``hub``: the hub label names to add to each."""
+
+    def gauge(name: str, documentation: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, documentation, labels=[*labels, *hub])
+
+    def counter(name: str, documentation: str) -> CounterMetricFamily:
+        return CounterMetricFamily(name, documentation, labels=hub)
+
     return {
-        "working_set": GaugeMetricFamily(
+        "info": InfoMetricFamily(
+            "colab_guard_server",
+            "This colab-guard server: its environment (local, colab, jupyterhub), version, and hub user and server name where JupyterHub gives them.",
+            labels=[*hub, "environment", "version"],
+        ),
+        "working_set": gauge(
             "colab_guard_memory_working_set_bytes",
             "Working set of the server's container (usage minus inactive file cache): what the OOM killer counts.",
         ),
-        "limit": GaugeMetricFamily(
+        "limit": gauge(
             "colab_guard_memory_limit_bytes",
             "The memory limit that really applies (smallest of config, cgroup, MEM_LIMIT, host RAM), by its source.",
-            labels=["source"],
+            ("source",),
         ),
-        "headroom": GaugeMetricFamily("colab_guard_memory_headroom_bytes", "Memory limit minus working set."),
-        "gpu_util": GaugeMetricFamily(
+        "headroom": gauge("colab_guard_memory_headroom_bytes", "Memory limit minus working set."),
+        "gpu_util": gauge(
             "colab_guard_gpu_utilization_percent",
             "Percent of the last sample period during which a kernel ran on the GPU (NVML).",
-            labels=GPU_LABELS,
+            GPU_LABELS,
         ),
-        "gpu_used": GaugeMetricFamily("colab_guard_gpu_memory_used_bytes", "GPU memory in use (NVML).", labels=GPU_LABELS),
-        "gpu_total": GaugeMetricFamily("colab_guard_gpu_memory_total_bytes", "GPU memory in all (NVML).", labels=GPU_LABELS),
-        "snapshots": GaugeMetricFamily(
-            "colab_guard_snapshots", "Complete variable snapshots in the snapshot dir, every notebook."
-        ),
-        "oom": GaugeMetricFamily(
+        "gpu_used": gauge("colab_guard_gpu_memory_used_bytes", "GPU memory in use (NVML).", GPU_LABELS),
+        "gpu_total": gauge("colab_guard_gpu_memory_total_bytes", "GPU memory in all (NVML).", GPU_LABELS),
+        "snapshots": gauge("colab_guard_snapshots", "Complete variable snapshots in the snapshot dir, every notebook."),
+        "oom": gauge(
             "colab_guard_kernel_oom_kills",
             "Kernels of this server whose last death the post-mortem attributes to the OOM killer.",
         ),
-        "cgroup_oom": CounterMetricFamily(
+        "oom_killed": counter(
+            "colab_guard_kernels_oom_killed",
+            "Kernel deaths the post-mortem attributed to the OOM killer since this server started (a restarted kernel counts again).",
+        ),
+        "previous_oom": gauge(
+            "colab_guard_previous_session_oom_kills",
+            "Kernels of an earlier server in this snapshot dir whose heartbeat stopped near the limit: an OOM kill likely took the container, server included.",
+        ),
+        "cgroup_oom": counter(
             "colab_guard_cgroup_oom_kills",
             "OOM kills the server's memory cgroup has counted (memory.events / memory.oom_control).",
         ),
-        "to_cull": GaugeMetricFamily(
+        "to_cull": gauge(
             "colab_guard_kernel_seconds_to_cull",
             "Seconds until the kernel is culled or the runtime ends (the earliest policy that applies).",
-            labels=KERNEL_LABELS,
+            KERNEL_LABELS,
         ),
     }
 
@@ -72,48 +109,61 @@ class ColabGuardCollector(Collector):
         self._app = lambda: None
         self._clock = clock
         self._snapshots: tuple[str, float, int] | None = None  # (snapshot dir, when, count)
+        self._hub: dict[str, str] = {}
+        self._environment = "local"
 
-    def bind(self, app) -> None:
+    def bind(self, app, env=None) -> None:
+        """Read ``app`` from now on; the hub labels and environment are read once, from the server's environment."""
         self._app = weakref.ref(app)
         self._snapshots = None
+        self._hub = hub_labels(env)
+        self._environment = detect_environment(env)["kind"]
 
     def describe(self):
-        return list(_families().values())
+        return list(_families(list(self._hub)).values())
 
     def collect(self):
         app = self._app()
         if app is None or getattr(app, "sampler", None) is None:
             return []
-        families = _families()
+        hub = list(self._hub.values())
+        families = _families(list(self._hub))
+
+        def add(key: str, labels: list[str], value: float) -> None:
+            families[key].add_metric([*labels, *hub], value)
+
+        families["info"].add_metric(hub, {"environment": self._environment, "version": __version__})
         sample = app.sampler.latest
         memory = sample.get("host", {}).get("memory", {})
         if not memory.get("error") and memory.get("limit") is not None:
-            families["working_set"].add_metric([], memory["working_set"])
-            families["limit"].add_metric([memory.get("limit_source") or ""], memory["limit"])
-            families["headroom"].add_metric([], memory["headroom"])
+            add("working_set", [], memory["working_set"])
+            add("limit", [memory.get("limit_source") or ""], memory["limit"])
+            add("headroom", [], memory["headroom"])
             oom_kills = (memory.get("cgroup") or {}).get("oom_kills")
             if oom_kills is not None:
-                families["cgroup_oom"].add_metric([], oom_kills)
+                add("cgroup_oom", [], oom_kills)
         for gpu in sample.get("accelerators", []):
             if gpu.get("kind") != "gpu":
                 continue
             labels = [str(gpu.get("index")), gpu.get("name") or ""]
             if gpu.get("utilization_gpu") is not None:
-                families["gpu_util"].add_metric(labels, gpu["utilization_gpu"])
+                add("gpu_util", labels, gpu["utilization_gpu"])
             if gpu.get("memory_used") is not None:
-                families["gpu_used"].add_metric(labels, gpu["memory_used"])
+                add("gpu_used", labels, gpu["memory_used"])
             if gpu.get("memory_total") is not None:
-                families["gpu_total"].add_metric(labels, gpu["memory_total"])
+                add("gpu_total", labels, gpu["memory_total"])
         count = self._snapshot_count(app.snapshot_dir)
         if count is not None:
-            families["snapshots"].add_metric([], count)
+            add("snapshots", [], count)
         kernels = getattr(app, "kernels", None)
         if kernels is not None:
-            families["oom"].add_metric([], sum(1 for r in kernels.postmortems.values() if r.get("cause") == "oom-killer"))
+            add("oom", [], sum(1 for r in kernels.postmortems.values() if r.get("cause") == "oom-killer"))
+            add("oom_killed", [], kernels.oom_killed)
+            add("previous_oom", [], len(kernels.previous_session))
         for kernel in _kernel_countdowns(app):
             if kernel.get("seconds_to_cull") is not None:
                 labels = [kernel["id"], kernel.get("name") or "", kernel.get("path") or ""]
-                families["to_cull"].add_metric(labels, kernel["seconds_to_cull"])
+                add("to_cull", labels, kernel["seconds_to_cull"])
         return list(families.values())
 
     def _snapshot_count(self, snapshot_dir: str) -> int | None:
