@@ -22,6 +22,7 @@ ENV = {
     "hard_limit": ("COLAB_GUARD_HARD_LIMIT", bool),
     "interval": ("COLAB_GUARD_INTERVAL", float),
     "background": ("COLAB_GUARD_BACKGROUND", bool),
+    "background_interval": ("COLAB_GUARD_BACKGROUND_INTERVAL", float),
     "keep": ("COLAB_GUARD_KEEP", int),
     "memory_limit": ("COLAB_GUARD_MEMORY_LIMIT", "size"),
     "snapshot_dir": ("COLAB_GUARD_SNAPSHOT_DIR", str),
