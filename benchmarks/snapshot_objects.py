@@ -19,14 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
-import uuid
 
-CGROUP_V1 = "/sys/fs/cgroup/memory"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kernel_harness import Cgroup
+
 MiB = 1 << 20
 
 CHILD = textwrap.dedent(
@@ -81,26 +83,16 @@ CHILD = textwrap.dedent(
 
 def run(method: str, gib: float, directory: str) -> dict:
     """One method in a fresh child process in its own memory cgroup."""
-    cg = os.path.join(CGROUP_V1, f"colab-guard-bench-{uuid.uuid4().hex[:8]}")
-    os.mkdir(cg)
+    cg = Cgroup("memory", {"memory.limit_in_bytes": str(64 << 30)})
     out = tempfile.mkdtemp(dir=directory)
     try:
-        with open(os.path.join(cg, "memory.limit_in_bytes"), "w") as f:
-            f.write(str(64 << 30))
-        result = subprocess.run([sys.executable, "-c", CHILD, cg, method, out, str(gib)], capture_output=True, text=True)
+        result = subprocess.run([sys.executable, "-c", CHILD, cg.path, method, out, str(gib)], capture_output=True, text=True)
         if result.returncode != 0:
             return {"error": result.stderr.strip().splitlines()[-1]}
         return json.loads(result.stdout.strip().splitlines()[-1])
     finally:
-        subprocess.run(["rm", "-rf", out], check=False)
-        for _ in range(50):
-            try:
-                os.rmdir(cg)
-                break
-            except OSError:
-                import time
-
-                time.sleep(0.1)
+        shutil.rmtree(out, ignore_errors=True)
+        cg.remove()
 
 
 def main() -> None:

@@ -61,3 +61,14 @@ async def start_notebook_kernel(jp_fetch, serverapp, path="analysis.ipynb") -> K
     response = await jp_fetch("api", "sessions", method="POST", body=body)
     kernel_id = json.loads(response.body)["kernel"]["id"]
     return await Kernel(serverapp, kernel_id, path).connect()
+
+
+async def wait_for_postmortem(jp_fetch, kernel_id: str, timeout: float = 60) -> dict | None:
+    """The server's post-mortem of a kernel, once it has died (None if it did not within ``timeout``)."""
+    for _ in range(int(timeout / 0.5)):
+        await asyncio.sleep(0.5)
+        try:
+            return json.loads((await jp_fetch("colab-guard", "v1", "kernels", kernel_id, "postmortem")).body)
+        except Exception:  # noqa: BLE001 - 404 until the kernel has died
+            continue
+    return None

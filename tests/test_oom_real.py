@@ -5,12 +5,11 @@ variables first, the server must say the OOM killer did it, and a new kernel mus
 """
 
 import asyncio
-import json
 
 import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
-from kernel_helpers import start_notebook_kernel
+from kernel_helpers import start_notebook_kernel, wait_for_postmortem
 
 MiB = 1 << 20
 
@@ -59,14 +58,7 @@ async def test_oom_killed_kernel_snapshot_postmortem_and_restore(jp_fetch, jp_se
 
     # When a cell allocates until the OOM killer strikes
     kernel.client.execute(RUNAWAY)
-    report = None
-    for _ in range(120):
-        await asyncio.sleep(0.5)
-        try:
-            report = json.loads((await jp_fetch("colab-guard", "v1", "kernels", kernel.id, "postmortem")).body)
-            break
-        except Exception:  # noqa: BLE001 - 404 until the kernel has died
-            continue
+    report = await wait_for_postmortem(jp_fetch, kernel.id)
     assert report is not None, "the kernel did not die within 60 s"
     assert "oom_kill 1" in group.read("memory.oom_control")
 

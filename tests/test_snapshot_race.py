@@ -11,12 +11,11 @@ Either way a complete snapshot of every variable that existed before the runaway
 """
 
 import asyncio
-import json
 
 import pytest
 from cgroup_helpers import memory_cgroup, slow_disk  # noqa: F401 - fixtures
 from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
-from kernel_helpers import start_notebook_kernel
+from kernel_helpers import start_notebook_kernel, wait_for_postmortem
 
 
 @pytest.fixture
@@ -63,14 +62,7 @@ async def test_a_complete_snapshot_survives_fast_growth(
 
     # When the next cell grows memory at once, until the OOM killer strikes
     kernel.client.execute(RUNAWAY.format(step=rate_mb * 100_000))
-    report = None
-    for _ in range(120):
-        await asyncio.sleep(0.5)
-        try:
-            report = json.loads((await jp_fetch("colab-guard", "v1", "kernels", kernel.id, "postmortem")).body)
-            break
-        except Exception:  # noqa: BLE001 - 404 until the kernel has died
-            continue
+    report = await wait_for_postmortem(jp_fetch, kernel.id)
     assert report is not None and report["cause"] == "oom-killer", report
 
     # Then a complete snapshot with every variable from before the runaway cell survived the kill
