@@ -30,6 +30,7 @@ from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, secon
 # from "far from the limit" to the OOM killer between two readings. Far from a large limit the
 # watcher still reads once a second; close to a small one, up to every 10 ms.
 ASSUMED_GROWTH = 2e9
+CANCEL_WAIT = 0.2  # the most a cell waits for a background snapshot to stop
 
 
 class Watcher:
@@ -68,7 +69,7 @@ class Watcher:
         # the namespace may differ from the last snapshot (a cell ran since it started)
         self.dirty = False
         self._estimate: tuple[frozenset, float, int] | None = None  # (signature, when, bytes)
-        self._background: threading.Event | None = None  # cancels the background snapshot running
+        self._background: threading.Event | None = None  # cancels the snapshot running, if a background one
         self._background_at = 0.0
         self.cell_state: dict = {"executing": False, "idle_since": time.time()}  # set by the kernel's hooks
         self._beat_lock = threading.Lock()  # the watcher and snapshot threads both write heartbeats
@@ -146,9 +147,8 @@ class Watcher:
                 rate = self.growth.rate
                 self._start_snapshot(f"memory at {percent:.0f}% of the limit and growing at {rate / 1e6:.0f} MB/s")
             elif self._background_due():
-                self._background = threading.Event()
                 self._background_at = time.monotonic()
-                self._start_snapshot("background", self._background)
+                self._start_snapshot("background", threading.Event())
         if percent < s.snapshot_percent:
             self.interrupted = False
         elif percent >= s.critical_percent and s.interrupt and not self.interrupted and self.interrupt is not None:
@@ -167,6 +167,7 @@ class Watcher:
 
     def _start_snapshot(self, reason: str, cancel: threading.Event | None = None) -> None:
         """Snapshot on its own thread, so that sampling (and the critical check) goes on meanwhile."""
+        self._background = cancel  # only a background snapshot can be cancelled
         self._snapshotting = threading.Thread(
             target=self.snapshot, args=(reason, cancel), name="colab-guard-snapshot", daemon=True
         )
@@ -202,9 +203,16 @@ class Watcher:
         return time.monotonic() - self._background_at >= max(s.background_interval, 10 * last)
 
     def cell_started(self) -> None:
-        """A cell starts: stop a background snapshot, which must not slow it down or see it half-done."""
+        """A cell starts: stop a background snapshot, which must not slow it down or see it half-done.
+
+        It stops within one 8 MiB chunk or one batch of objects; the cell waits for that (a few ms),
+        so the snapshot never reads what the cell is changing.
+        """
         if self._background is not None:
             self._background.set()
+            thread = self._snapshotting
+            if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+                thread.join(CANCEL_WAIT)
 
     def cell_finished(self) -> None:
         """A cell ran: the namespace may have changed since the last snapshot."""

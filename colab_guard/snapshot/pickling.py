@@ -70,10 +70,13 @@ class DataStore:
                 self.writer.align()
                 entry["offset"] = self.writer.offset
             for block in blocks:
-                self.checkpoint()
-                digest.update(block)
-                if self.writer is not None:
-                    self.writer.write(block)
+                view = memoryview(block).cast("B")
+                for start in range(0, len(view), CHUNK):  # a cancel is seen within one chunk
+                    self.checkpoint()
+                    piece = view[start : start + CHUNK]
+                    digest.update(piece)
+                    if self.writer is not None:
+                        self.writer.write(piece)
             entry["xxh3"] = digest.hexdigest()
         self.entries.append(entry)
         return len(self.entries) - 1
