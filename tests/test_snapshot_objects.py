@@ -100,3 +100,21 @@ def test_object_heavy_snapshot_stays_within_its_memory_budget_and_restores_exact
     assert restored["exact"] == {"records": True, "frame": True, "tokens": True, "nested": True}
     assert restored["alias"] is True
     assert "'label': dtype('O')" in restored["dtypes"] and "'city': <StringDtype" in restored["dtypes"]
+
+
+def test_large_containers_inside_small_ones_go_in_parts_and_stay_shared(tmp_path):
+    from colab_guard.snapshot import restore_snapshot, take_snapshot
+
+    # Given a dict of splits (the usual shape of a dataset), a second name for it, and a tuple sharing one split
+    train = [{"i": i, "text": f"sample {i}"} for i in range(60_000)]
+    data = {"train": train, "test": [str(i) for i in range(30_000)], "seed": 3}
+    namespace = {"data": data, "same": data, "pair": (train, "x")}
+    # When it is snapshotted, then each large list was written in parts, outside the pickle stream
+    result = take_snapshot(namespace, str(tmp_path), "splits.ipynb")
+    parts = [e for g in result.manifest["groups"].values() for e in g["entries"] if e["kind"] == "pickle-part"]
+    assert sum(e["items"] for e in parts) == 90_000
+    # And it restores equal, with what the names shared still shared
+    out = {}
+    restore_snapshot(out, str(tmp_path), "splits.ipynb")
+    assert out["data"] == data and out["pair"] == (train, "x")
+    assert out["same"] is out["data"] and out["pair"][0] is out["data"]["train"]

@@ -378,11 +378,29 @@ def _rebuild_arrow_buffer(index: int):
     return pyarrow.py_buffer(_current().read_entry(index, None, np.uint8))
 
 
-def _in_parts(value: Any, seen: dict[int, Any]) -> Any:
-    """``value``, or the one ``_Parts`` standing for it where it is a large container."""
-    if type(value) in (list, tuple, dict, set, frozenset) and len(value) > PART_ITEMS:
+def _in_parts(value: Any, seen: dict[int, Any], depth: int = 2) -> Any:
+    """``value``, with every large container in it (within ``depth`` small containers) pickled in parts.
+
+    A small list, tuple or dict holding a large container (``{"train": [...], "test": [...]}``) is
+    copied with ``_Parts`` in its place; ``seen`` keeps one stand-in per object, so what two names
+    share stays shared.
+    """
+    kind = type(value)
+    if kind not in (list, tuple, dict, set, frozenset):
+        return value
+    if id(value) in seen:
+        return seen[id(value)]
+    if len(value) > PART_ITEMS:
         return seen.setdefault(id(value), _Parts(value))
-    return value
+    if depth == 0 or kind in (set, frozenset):
+        return value
+    if kind is dict:
+        inner = {key: _in_parts(item, seen, depth - 1) for key, item in value.items()}
+        changed = any(inner[key] is not item for key, item in value.items())
+    else:
+        inner = kind(_in_parts(item, seen, depth - 1) for item in value)
+        changed = any(a is not b for a, b in zip(inner, value))
+    return seen.setdefault(id(value), inner if changed else value)
 
 
 def dump(obj: dict[str, Any], stream, store: DataStore, namespace: dict | None = None) -> None:
