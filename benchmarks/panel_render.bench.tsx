@@ -17,11 +17,28 @@ import {
   snapshot,
   T0
 } from '../labextension/__tests__/fixtures';
-import type { ResourceState } from '../labextension/model';
-import { morphChildren } from '../labextension/morph';
-import { appendSample, emptySeries } from '../labextension/series';
-import type { IHistory, IResources } from '../labextension/types';
-import { renderState } from '../labextension/view';
+import * as React from 'react';
+import { flushSync } from 'react-dom';
+import { createRoot, Root } from 'react-dom/client';
+
+import type {
+  IPanelActions,
+  IPanelUiState,
+  IViewOptions
+} from '../labextension/components/common';
+import { PanelHeader } from '../labextension/components/header';
+import {
+  AcceleratorBody,
+  CpuBody,
+  DiskBody,
+  MemoryBody
+} from '../labextension/components/resources';
+import { SessionsBody } from '../labextension/components/sessions';
+import { SnapshotsBody } from '../labextension/components/snapshots';
+import { loadBundle } from '../labextension/i18n';
+import { appendSample, emptySeries } from '../labextension/model/series';
+import type { IOkState, ResourceState } from '../labextension/model/state';
+import type { IHistory, IResources } from '../labextension/model/types';
 
 const GPUS = 8;
 const KERNELS = 50;
@@ -120,24 +137,80 @@ function bigRuntime(): ResourceState {
   };
 }
 
-/** The panel as it renders on each poll and each second (the code under test). */
+const trans = loadBundle();
+const ui: IPanelUiState = {
+  copied: null,
+  deleting: new Set(),
+  dismissed: new Set()
+};
+const actions: IPanelActions = {
+  copy: () => undefined,
+  deleteSnapshot: () => undefined,
+  dismiss: () => undefined
+};
+
+/** What each of the panel's React roots renders: its header and its six sections. */
+function parts(state: IOkState, now: number): React.ReactElement[] {
+  const options: IViewOptions = {
+    trans,
+    units: 'GiB',
+    historyMinutes: 10,
+    projectionMinutes: 5,
+    now
+  };
+  return [
+    <PanelHeader state={state} options={options} ui={ui} actions={actions} />,
+    <AcceleratorBody
+      data={state.data}
+      history={state.history}
+      options={options}
+    />,
+    <MemoryBody
+      state={state}
+      settings={{ projectionMinutes: 5 }}
+      options={options}
+    />,
+    <SessionsBody state={state.sessions} options={options} />,
+    <CpuBody data={state.data} options={options} />,
+    <DiskBody data={state.data} options={options} />,
+    <SnapshotsBody
+      state={state.snapshots}
+      options={options}
+      ui={ui}
+      actions={actions}
+    />
+  ];
+}
+
+const roots = new WeakMap<HTMLElement, Root[]>();
+
+/**
+ * The panel as it renders on each poll and each second (the code under test):
+ * one React root per part, as the panel has one ReactWidget per part, each
+ * rendered synchronously.
+ */
 function renderPanel(
   container: HTMLElement,
   state: ResourceState,
   now: number
 ) {
-  const fresh = document.createElement('div');
-  fresh.append(
-    ...renderState(state, {
-      units: 'GiB',
-      historyMinutes: 10,
-      projectionMinutes: 5,
-      now
-    })
-  );
-  morphChildren(container, fresh);
+  let list = roots.get(container);
+  const elements = parts(state as IOkState, now);
+  if (!list) {
+    list = elements.map(() => {
+      const node = document.createElement('div');
+      container.appendChild(node);
+      return createRoot(node);
+    });
+    roots.set(container, list);
+  }
+  elements.forEach((element, i) => flushSync(() => list![i].render(element)));
 }
-const IMPLEMENTATION = 'DOM builders (view.ts) patched in place (morph.ts)';
+const IMPLEMENTATION = `React ${React.version} components, one root per section (${process.env.NODE_ENV} build)`;
+
+function unmountPanel(container: HTMLElement) {
+  roots.get(container)?.forEach(root => flushSync(() => root.unmount()));
+}
 
 /** The baseline: the same figures as plain text rows. */
 function renderText(container: HTMLElement, state: ResourceState, now: number) {
@@ -202,6 +275,7 @@ describe('panel render benchmark', () => {
       const m = time(() => renderPanel(panel, state, NOW));
       const u = time(() => renderPanel(panel, state, NOW + 1000));
       elements = panel.querySelectorAll('*').length;
+      unmountPanel(panel);
       text.remove();
       panel.remove();
       if (run >= 0) {

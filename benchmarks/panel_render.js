@@ -28,10 +28,14 @@ const opt = (name, dflt) => {
 };
 
 const root = path.resolve(__dirname, '..');
+const base = require('../jest.config.js');
 const out = path.join(__dirname, 'results', 'panel_render.json');
 process.env.PANEL_RENDER_RUNS = String(opt('runs', 200));
 process.env.PANEL_RENDER_WARMUP = String(opt('warmup', 30));
 process.env.PANEL_RENDER_OUT = out;
+
+// React's production build, as JupyterLab ships it (jest would pick "test").
+process.env.NODE_ENV = 'production';
 
 const { runCLI } = require('jest');
 
@@ -44,12 +48,33 @@ const config = {
     '^.+\\.tsx?$': [
       'ts-jest',
       {
-        tsconfig: '<rootDir>/tsconfig.test.json',
         // Compile each file on its own: benchmarks/ is outside the tsconfig's files.
-        isolatedModules: true
+        tsconfig: {
+          esModuleInterop: true,
+          isolatedModules: true,
+          jsx: 'react',
+          module: 'commonjs',
+          target: 'ES2018'
+        }
+      }
+    ],
+    '^.+\\.jsx?$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          allowJs: true,
+          esModuleInterop: true,
+          isolatedModules: true,
+          module: 'commonjs',
+          target: 'ES2018'
+        }
       }
     ]
   },
+  // The unit tests' handling of JupyterLab's ES modules (jest.config.js).
+  transformIgnorePatterns: base.transformIgnorePatterns,
+  moduleNameMapper: base.moduleNameMapper,
+  setupFiles: base.setupFiles,
   moduleFileExtensions: ['ts', 'tsx', 'js', 'json'],
   testTimeout: 600000
 };

@@ -10,13 +10,16 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator } from '@jupyterlab/translation';
 
+import { loadBundle } from './i18n';
 import { shieldIcon } from './icon';
-import { GuardModel } from './model';
-import { GuardNotifier } from './notifier';
-import { PANEL_ID, ResourcePanel } from './panel';
+import { GuardModel } from './model/guard';
+import { GuardNotifier } from './notifications/notifier';
 import { readSettings } from './settings';
-import { ResourceStatusItem } from './statusbar';
+import { GuardStatusItem, IndicatorModel } from './widgets/indicator';
+import { GuardPanel, PANEL_ID } from './widgets/panel';
+import { PanelModel } from './widgets/panelmodel';
 
 /** Command ids. */
 export namespace CommandIDs {
@@ -35,50 +38,63 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'Accelerator, memory, sessions and snapshots of the Jupyter server, in a sidebar panel, the status bar and notifications.',
   autoStart: true,
-  optional: [ICommandPalette, ILayoutRestorer, IStatusBar, ISettingRegistry],
+  optional: [
+    ITranslator,
+    ICommandPalette,
+    ILayoutRestorer,
+    IStatusBar,
+    ISettingRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
+    translator: ITranslator | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     statusBar: IStatusBar | null,
     settingRegistry: ISettingRegistry | null
   ) => {
+    const trans = loadBundle(translator);
     // Polling starts once the user's settings are known, so that the first
     // poll already uses their interval and warning levels.
     const model = new GuardModel({
       serverSettings: app.serviceManager.serverSettings,
       auto: false
     });
-    const panel = new ResourcePanel(model);
+    const panel = new GuardPanel({
+      model: new PanelModel({ model, translator }),
+      translator
+    });
     app.shell.add(panel, 'right', { rank: 900 });
     restorer?.add(panel, PANEL_ID);
 
     app.commands.addCommand(CommandIDs.open, {
-      label: 'colab-guard: Show Resources Panel',
-      caption: 'Open the colab-guard panel',
+      label: trans.__('colab-guard: Show Resources Panel'),
+      caption: trans.__('Open the colab-guard panel'),
       icon: shieldIcon,
       execute: () => {
         app.shell.activateById(PANEL_ID);
       }
     });
     app.commands.addCommand(CommandIDs.refresh, {
-      label: 'colab-guard: Refresh Now',
-      caption: 'Ask the server for every colab-guard figure now',
+      label: trans.__('colab-guard: Refresh Now'),
+      caption: trans.__('Ask the server for every colab-guard figure now'),
       execute: () => model.refresh(true)
     });
-    palette?.addItem({ command: CommandIDs.open, category: 'colab-guard' });
-    palette?.addItem({ command: CommandIDs.refresh, category: 'colab-guard' });
+    const category = trans.__('colab-guard');
+    palette?.addItem({ command: CommandIDs.open, category });
+    palette?.addItem({ command: CommandIDs.refresh, category });
     const open = () => void app.commands.execute(CommandIDs.open);
 
+    const indicator = new IndicatorModel(model, translator);
     if (statusBar) {
       statusBar.registerStatusItem('colab-guard:status', {
-        item: new ResourceStatusItem(model, open),
+        item: new GuardStatusItem(indicator, open),
         align: 'left',
         rank: 100
       });
     }
 
-    new GuardNotifier(model, open);
+    new GuardNotifier(model, open, translator);
 
     const start = () => void model.start();
     if (settingRegistry) {

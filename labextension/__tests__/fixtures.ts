@@ -7,7 +7,7 @@ import type {
   IResources,
   ISessions,
   ISnapshot
-} from '../types';
+} from '../model/types';
 
 export const GiB = 1024 ** 3;
 export const T0 = 1_700_000_000;
