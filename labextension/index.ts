@@ -1,13 +1,20 @@
 /**
- * colab-guard front end: a sidebar panel, a status bar item and
+ * colab-guard front end: a sidebar panel, a compact indicator and
  * notifications, all fed by one poller of the server's colab-guard endpoints.
+ *
+ * In JupyterLab the indicator is a status bar item; in Notebook 7, which has
+ * no status bar, it sits at the top of every notebook page, and the panel in
+ * the page's right sidebar. Only optional tokens are required, so the plugin
+ * activates in both.
  */
 import {
+  ILabShell,
   ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { PageConfig } from '@jupyterlab/coreutils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator } from '@jupyterlab/translation';
@@ -17,7 +24,11 @@ import { shieldIcon } from './icon';
 import { GuardModel } from './model/guard';
 import { GuardNotifier } from './notifications/notifier';
 import { readSettings } from './settings';
-import { GuardStatusItem, IndicatorModel } from './widgets/indicator';
+import {
+  GuardStatusItem,
+  GuardTopIndicator,
+  IndicatorModel
+} from './widgets/indicator';
 import { GuardPanel, PANEL_ID } from './widgets/panel';
 import { PanelModel } from './widgets/panelmodel';
 
@@ -32,18 +43,24 @@ export namespace CommandIDs {
 /** The plugin id (also the settings schema's: labextension/schema/plugin.json). */
 export const PLUGIN_ID = 'colab-guard:plugin';
 
+/** Whether this page is a Notebook 7 notebook page (`/notebooks/<path>`). */
+function isNotebookPage(labShell: ILabShell | null): boolean {
+  return !labShell && PageConfig.getOption('notebookPage') === 'notebooks';
+}
+
 /** The main plugin. */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description:
-    'Accelerator, memory, sessions and snapshots of the Jupyter server, in a sidebar panel, the status bar and notifications.',
+    'Accelerator, memory, sessions and snapshots of the Jupyter server, in a sidebar panel, a compact indicator and notifications.',
   autoStart: true,
   optional: [
     ITranslator,
     ICommandPalette,
     ILayoutRestorer,
     IStatusBar,
-    ISettingRegistry
+    ISettingRegistry,
+    ILabShell
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -51,7 +68,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     statusBar: IStatusBar | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    labShell: ILabShell | null
   ) => {
     const trans = loadBundle(translator);
     // Polling starts once the user's settings are known, so that the first
@@ -72,6 +90,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       caption: trans.__('Open the colab-guard panel'),
       icon: shieldIcon,
       execute: () => {
+        // Notebook 7 opens its right sidebar for it.
         app.shell.activateById(PANEL_ID);
       }
     });
@@ -91,6 +110,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         item: new GuardStatusItem(indicator, open),
         align: 'left',
         rank: 100
+      });
+    } else if (isNotebookPage(labShell)) {
+      app.shell.add(new GuardTopIndicator(indicator, open), 'top', {
+        rank: 1000
       });
     }
 

@@ -9,7 +9,11 @@ import { act } from 'react';
 import type { GuardModel } from '../model/guard';
 import type { ResourceState } from '../model/state';
 import { DEFAULT_SETTINGS, IGuardSettings } from '../settings';
-import { GuardStatusItem, IndicatorModel } from '../widgets/indicator';
+import {
+  GuardStatusItem,
+  GuardTopIndicator,
+  IndicatorModel
+} from '../widgets/indicator';
 import { GuardPanel, PANEL_ID } from '../widgets/panel';
 import { COPIED_MS, PanelModel } from '../widgets/panelmodel';
 import { GiB, gpu, resources, sessions, snapshot } from './fixtures';
@@ -369,5 +373,43 @@ describe('indicators', () => {
       stub.set({ status: 'error', failure: { kind: 'network' }, message: '' })
     );
     expect(text().textContent).toBe('colab-guard: offline');
+  });
+
+  it("shows Notebook 7's indicator as a button with each part coloured", async () => {
+    const stub = new StubModel();
+    let opened = 0;
+    const widget = await attach(
+      new GuardTopIndicator(
+        new IndicatorModel(stub as unknown as GuardModel),
+        () => (opened += 1)
+      )
+    );
+    await act(async () =>
+      stub.set(
+        okState({
+          data: resources(11 * GiB),
+          sessions: {
+            status: 'ok',
+            data: sessions([{ seconds_to_cull: 100 }]),
+            receivedAt: Date.now()
+          }
+        })
+      )
+    );
+    const button = find<HTMLButtonElement>(widget.node, 'button');
+    expect(button.dataset.level).toBe('critical');
+    const parts = Array.from(
+      button.querySelectorAll<HTMLElement>('[data-part]')
+    ).map(p => [p.dataset.part, p.dataset.level]);
+    expect(parts).toEqual([
+      ['accelerator', 'ok'],
+      ['memory', 'critical'],
+      ['countdown', 'critical']
+    ]);
+    expect(button.textContent).toMatch(
+      /^CPU · RAM 11\.0\/12\.0 GiB · idle 01:[34]\d$/
+    );
+    act(() => button.click());
+    expect(opened).toBe(1);
   });
 });

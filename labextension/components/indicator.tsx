@@ -2,9 +2,10 @@
  * The compact summary shown outside the panel: "T4 · RAM 9.1/12.7 GiB ·
  * idle 82:10" (the accelerator, the working set of the real limit, the
  * nearest countdown), amber or red as the same figures are in the panel.
- * JupyterLab shows it in the status bar.
+ * JupyterLab shows it in the status bar, Notebook 7 at the top of its pages.
  */
 import type { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
 
 import {
   acceleratorShortSummary,
@@ -19,6 +20,12 @@ import {
 } from '../format/units';
 import type { IndicatorView } from '../model/selectors';
 import type { Level } from '../model/state';
+import { CSS } from './common';
+
+/** The Notebook 7 indicator (a button that opens the panel). */
+export const INDICATOR_CLASS = `${CSS}-indicator`;
+/** One part of the indicator (data-part: accelerator, memory, countdown). */
+export const INDICATOR_PART_CLASS = `${CSS}-indicator-part`;
 
 /** One part of the summary, with its colour. */
 export interface IIndicatorPart {
@@ -109,4 +116,44 @@ export function indicatorText(
     title: trans.__('%1. Click to open the panel.', title),
     level: view.status === 'ok' ? view.level : 'ok'
   };
+}
+
+/**
+ * The indicator as a button whose parts are coloured one by one; Enter,
+ * Space or a click opens the panel.
+ */
+export function Indicator(props: {
+  summary: IIndicatorText;
+  state: string;
+  onOpen: () => void;
+}): JSX.Element {
+  const { summary } = props;
+  return (
+    <button
+      type="button"
+      className={INDICATOR_CLASS}
+      title={summary.title}
+      aria-label={summary.title}
+      data-state={props.state}
+      data-level={summary.level}
+      onClick={props.onOpen}
+    >
+      {summary.parts.map((part, i) => (
+        <React.Fragment key={part.key}>
+          {i > 0 ? (
+            <span className={`${INDICATOR_CLASS}-separator`} aria-hidden="true">
+              {' · '}
+            </span>
+          ) : null}
+          <span
+            className={INDICATOR_PART_CLASS}
+            data-part={part.key}
+            data-level={part.level}
+          >
+            {part.text}
+          </span>
+        </React.Fragment>
+      ))}
+    </button>
+  );
 }

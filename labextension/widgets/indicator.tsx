@@ -1,7 +1,8 @@
 /**
- * The compact indicator: JupyterLab's status bar item (a `VDomRenderer`
- * rendering a `TextItem`, as jupyter-resource-usage does); it opens the
- * panel.
+ * The compact indicators: JupyterLab's status bar item (a `VDomRenderer`
+ * rendering a `TextItem`, as jupyter-resource-usage does) and, in Notebook 7,
+ * which has no status bar, a button at the top of the notebook page. Both
+ * open the panel.
  */
 import { TextItem } from '@jupyterlab/statusbar';
 import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
@@ -9,13 +10,19 @@ import { VDomModel, VDomRenderer } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { CSS } from '../components/common';
-import { IIndicatorText, indicatorText } from '../components/indicator';
+import {
+  IIndicatorText,
+  Indicator,
+  indicatorText
+} from '../components/indicator';
 import { loadBundle } from '../i18n';
 import type { GuardModel } from '../model/guard';
 import { selectIndicator } from '../model/selectors';
 
 /** The status bar item (data-state, data-level). */
 export const STATUS_ITEM_CLASS = `${CSS}-statusitem`;
+/** The widget holding the Notebook 7 indicator. */
+export const TOP_INDICATOR_CLASS = `${CSS}-top-indicator`;
 
 /** The summary of the model's latest state; changes with every poll. */
 export class IndicatorModel extends VDomModel {
@@ -96,6 +103,29 @@ export class GuardStatusItem extends VDomRenderer<IndicatorModel> {
         data-level={summary.level}
         onClick={this._onOpen}
         onKeyDown={onKey(this._onOpen)}
+      />
+    );
+  }
+}
+
+/** Notebook 7's indicator, at the top of the notebook page. */
+export class GuardTopIndicator extends VDomRenderer<IndicatorModel> {
+  /** `onOpen` runs on a click, Enter or Space (it is a real button). */
+  constructor(
+    model: IndicatorModel,
+    private readonly _onOpen: () => void
+  ) {
+    super(model);
+    this.id = 'colab-guard-top-indicator';
+    this.addClass(TOP_INDICATOR_CLASS);
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <Indicator
+        summary={this.model.summary}
+        state={this.model.status}
+        onOpen={this._onOpen}
       />
     );
   }
