@@ -3,7 +3,7 @@
  * checked object. Pure, unit-tested in `__tests__/settings.spec.ts` (which
  * also checks that the schema's defaults are these).
  */
-import type { ByteUnits } from './format';
+import type { ByteUnits } from './format/units';
 
 /** Every setting of the colab-guard plugin. */
 export interface IGuardSettings {

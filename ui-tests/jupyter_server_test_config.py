@@ -10,6 +10,9 @@ from jupyterlab.galata import configure_jupyter_server
 
 configure_jupyter_server(c)  # noqa: F821 (c is injected by the config loader)
 
+# Notebook 7's pages (/notebooks/<path>) expose their app as JupyterLab's do.
+c.JupyterNotebookApp.expose_app_in_browser = True  # noqa: F821
+
 # CI containers run as root.
 c.ServerApp.allow_root = True  # noqa: F821
 

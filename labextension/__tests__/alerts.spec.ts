@@ -1,9 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { collectAlerts, RECENT_DEATH_SECONDS } from '../alerts';
-import { EpisodeTracker } from '../episodes';
+import { collectAlerts, RECENT_DEATH_SECONDS } from '../notifications/alerts';
+import { EpisodeTracker } from '../notifications/episodes';
+import { loadBundle } from '../i18n';
 import { DEFAULT_SETTINGS, IGuardSettings } from '../settings';
 import { GiB, oom, resources, sessions, T0 } from './fixtures';
+
+const trans = loadBundle();
 
 const settings = (over: Partial<IGuardSettings> = {}): IGuardSettings => ({
   ...DEFAULT_SETTINGS,
@@ -13,9 +16,10 @@ const settings = (over: Partial<IGuardSettings> = {}): IGuardSettings => ({
 describe('collectAlerts', () => {
   it('warns when memory passes the warning level', () => {
     expect(
-      collectAlerts({ resources: resources(8 * GiB) }, settings())
+      collectAlerts(trans, { resources: resources(8 * GiB) }, settings())
     ).toEqual([]);
     const [alert] = collectAlerts(
+      trans,
       { resources: resources(9 * GiB) },
       settings()
     );
@@ -25,24 +29,28 @@ describe('collectAlerts', () => {
       'Memory at 75% of the 12.0 GiB limit (container limit): 9.0 GiB in use.'
     );
     expect(
-      collectAlerts({ resources: resources(11 * GiB) }, settings())[0].type
+      collectAlerts(trans, { resources: resources(11 * GiB) }, settings())[0]
+        .type
     ).toBe('error');
   });
 
   it('uses the configured level and units, and can be turned off', () => {
     expect(
       collectAlerts(
+        trans,
         { resources: resources(GiB) },
         settings({ memoryWarningPercent: 1 })
       )
     ).toHaveLength(1);
     expect(
       collectAlerts(
+        trans,
         { resources: resources(11 * GiB) },
         settings({ notifyMemory: false })
       )
     ).toEqual([]);
     const [alert] = collectAlerts(
+      trans,
       { resources: resources(11 * GiB) },
       settings({ units: 'GB' })
     );
@@ -56,6 +64,7 @@ describe('collectAlerts', () => {
       { seconds_to_cull: null }
     ]);
     const alerts = collectAlerts(
+      trans,
       { resources: resources(GiB), sessions: s },
       settings()
     );
@@ -65,12 +74,14 @@ describe('collectAlerts', () => {
     );
     expect(
       collectAlerts(
+        trans,
         { resources: resources(GiB), sessions: s },
         settings({ idleWarningMinutes: 20 })
       ).map(a => a.key)
     ).toEqual(['idle:k0', 'idle:k1']);
     expect(
       collectAlerts(
+        trans,
         { resources: resources(GiB), sessions: s },
         settings({ notifyIdle: false })
       )
@@ -96,6 +107,7 @@ describe('collectAlerts', () => {
       }
     );
     const alerts = collectAlerts(
+      trans,
       { resources: resources(GiB), sessions: s },
       settings()
     );
@@ -117,6 +129,7 @@ describe('collectAlerts', () => {
       }
     });
     const keys = collectAlerts(
+      trans,
       { resources: resources(GiB), sessions: s },
       settings()
     ).map(a => a.key);
@@ -126,6 +139,7 @@ describe('collectAlerts', () => {
   it('reports a recent OOM kill with its restore command', () => {
     const postmortems = { kernels: [oom()], previous_session: [] };
     const [alert] = collectAlerts(
+      trans,
       { resources: resources(GiB), postmortems },
       settings()
     );
@@ -152,6 +166,7 @@ describe('collectAlerts', () => {
       previous_session: [noSnapshot]
     };
     const alerts = collectAlerts(
+      trans,
       { resources: resources(GiB), postmortems },
       settings()
     );
@@ -160,6 +175,7 @@ describe('collectAlerts', () => {
     ]);
     expect(
       collectAlerts(
+        trans,
         { resources: resources(GiB), postmortems },
         settings({ notifyOom: false })
       )
@@ -186,6 +202,7 @@ describe('collectAlerts', () => {
       }
     });
     const [alert] = collectAlerts(
+      trans,
       { resources: resources(GiB), sessions: s },
       settings()
     );
@@ -196,6 +213,7 @@ describe('collectAlerts', () => {
     expect(alert.message.length).toBeLessThanOrEqual(140);
     expect(
       collectAlerts(
+        trans,
         { resources: resources(GiB), sessions: s },
         settings({ notifyLowUtilization: false })
       )
@@ -210,7 +228,7 @@ describe('collectAlerts', () => {
     // When each poll's alerts go through the tracker
     const fired = polls.map(r =>
       tracker.update(
-        collectAlerts({ resources: r }, settings()).map(a => a.key)
+        collectAlerts(trans, { resources: r }, settings()).map(a => a.key)
       )
     );
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { EpisodeTracker } from '../episodes';
+import { EpisodeTracker } from '../notifications/episodes';
 
 describe('EpisodeTracker', () => {
   it('fires once when a condition starts, not on every poll while it lasts', () => {

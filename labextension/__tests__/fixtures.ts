@@ -1,7 +1,13 @@
 /**
  * Payloads shaped like the server's, for the unit tests.
  */
-import type { IPostmortem, IResources, ISessions, ISnapshot } from '../types';
+import type {
+  IGpu,
+  IPostmortem,
+  IResources,
+  ISessions,
+  ISnapshot
+} from '../model/types';
 
 export const GiB = 1024 ** 3;
 export const T0 = 1_700_000_000;
@@ -137,6 +143,31 @@ export function oom(overrides: Partial<IPostmortem> = {}): IPostmortem {
     percent: 98.3,
     peak_percent: 99.1,
     snapshot: snapshot('train', '20231114-220000'),
+    ...overrides
+  };
+}
+
+/**
+ * One A100 as the server reports it, with the readings of device 0 of the
+ * recorded box in tests/data/nvml/a100x2.json (30114 MiB of 40960 MiB used).
+ */
+export function gpu(index: number, overrides: Partial<IGpu> = {}): IGpu {
+  return {
+    kind: 'gpu',
+    index,
+    name: 'NVIDIA A100-SXM4-40GB',
+    uuid: `GPU-${index}`,
+    memory_total: 40960 * 1024 ** 2,
+    memory_used: 30114 * 1024 ** 2,
+    utilization_gpu: 2,
+    utilization_memory: 1,
+    temperature_c: 33,
+    power_draw_w: 61.2,
+    power_limit_w: 400,
+    processes: [
+      { pid: 4242, used_memory: 22016 * 1024 ** 2 },
+      { pid: 4343, used_memory: 7680 * 1024 ** 2 }
+    ],
     ...overrides
   };
 }

@@ -1,10 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ServerConnection } from '@jupyterlab/services';
 
-import { GuardModel, ResourceState } from '../model';
+import { GuardModel } from '../model/guard';
 import { resources, sessions, T0 } from './fixtures';
-
-type Answer = { status: number; body?: unknown } | 'network';
+import { Answer, fakeServer, nextState } from './server';
 
 /** Models to dispose after each test, so no poll timer outlives it. */
 const models: GuardModel[] = [];
@@ -16,38 +14,9 @@ afterEach(() => {
   models.splice(0).forEach(m => m.dispose());
 });
 
-/**
- * A model against a fake server: `answers` maps an endpoint (the path after
- * colab-guard/v1/) to its answer; every request is recorded.
- */
+/** A model against a fake server (see `server.ts`) that polls only when asked. */
 function setup(answers: { [path: string]: Answer }) {
-  const requests: string[] = [];
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request = input as Request;
-    const url = new URL(request.url);
-    const path = url.pathname.replace('/colab-guard/v1/', '');
-    // ServerConnection appends a cache-busting timestamp to GETs: leave it out.
-    const search = url.search.replace(/[?&]\d+$/, '');
-    requests.push(`${request.method ?? init?.method} ${path}${search}`);
-    const answer = answers[path.split('/')[0]] ?? { status: 404 };
-    if (answer === 'network') {
-      throw new TypeError('Failed to fetch');
-    }
-    return new Response(
-      answer.body === undefined ? null : JSON.stringify(answer.body),
-      {
-        status: answer.status,
-        headers: { 'Content-Type': 'application/json' }
-      }
-    );
-  };
-  const serverSettings = ServerConnection.makeSettings({
-    baseUrl: 'http://server/',
-    wsUrl: 'ws://server/',
-    fetch: fetch as any,
-    Request: Request as any,
-    Headers: Headers as any
-  });
+  const { serverSettings, requests } = fakeServer(answers);
   // A long interval: polls happen only when the test asks (refresh).
   const model = track(
     new GuardModel({
@@ -57,23 +26,10 @@ function setup(answers: { [path: string]: Answer }) {
       settings: { pollInterval: 3600 }
     })
   );
-  /**
-   * Resolve with the state after the next poll, once that poll is over (the
-   * model emits before its tick settles, and Poll drops a refresh asked while
-   * a refresh is running).
-   */
-  const nextState = () =>
-    new Promise<ResourceState>(resolve => {
-      const once = (_: GuardModel, state: ResourceState) => {
-        model.changed.disconnect(once);
-        setTimeout(() => resolve(state), 10);
-      };
-      model.changed.connect(once);
-    });
-  return { model, requests, nextState, answers };
+  return { model, requests, nextState: () => nextState(model), answers };
 }
 
-const OK = {
+const OK: { [path: string]: Answer } = {
   resources: { status: 200, body: resources() },
   sessions: { status: 200, body: sessions([{}]) },
   snapshots: { status: 200, body: { snapshot_dir: '/s', snapshots: [] } },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { linearFit, projectTimeToLimit } from '../projection';
+import { linearFit, projectTimeToLimit } from '../model/projection';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

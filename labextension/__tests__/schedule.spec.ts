@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { Endpoint, planTick } from '../schedule';
+import { Endpoint, planTick } from '../model/schedule';
 
 /** Which endpoints the first `n` polls ask for, by name. */
 function counts(

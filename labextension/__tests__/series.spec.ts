@@ -7,8 +7,8 @@ import {
   sparklinePath,
   trimSeries,
   valueRange
-} from '../series';
-import type { IHistory, IResources } from '../types';
+} from '../model/series';
+import type { IHistory, IResources } from '../model/types';
 
 const GiB = 1024 ** 3;
 

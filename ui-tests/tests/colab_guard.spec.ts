@@ -2,15 +2,25 @@ import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import type { APIRequestContext } from '@playwright/test';
 import * as fs from 'fs';
 
-// The panel's own formatting rules, so that expectations match by construction.
 import {
-  acceleratorStatusText,
-  acceleratorSummary,
-  formatBytes
-} from '../../labextension/format';
+  acceleratorLine,
+  binaryBytes,
+  expectAccessible,
+  getEndpoint,
+  PANEL,
+  PANEL_ID,
+  section,
+  STATUS_ITEM,
+  waitForData,
+  withIdleKernel
+} from './helpers';
 
-const PANEL_ID = 'colab-guard-panel';
-const PANEL = `#${PANEL_ID}`;
+/** What the panel says when the accelerator probe found none, by its status. */
+const PROBE_TEXT: { [status: string]: string } = {
+  none: 'No GPU or TPU found',
+  'no-driver': 'No NVIDIA driver found',
+  error: 'Could not read the accelerators'
+};
 
 /** Bytes of RAM this machine reports in /proc/meminfo (MemTotal is in kB). */
 function memTotalBytes(): number {
@@ -48,13 +58,6 @@ async function openFromPalette(page: IJupyterLabPageFixture): Promise<void> {
   await expect(page.locator(PANEL)).toBeVisible();
 }
 
-/** Wait until the panel shows numbers (not "Loading…", not an error). */
-async function waitForData(page: IJupyterLabPageFixture): Promise<void> {
-  await expect(page.locator(PANEL)).toHaveAttribute('data-state', 'ok', {
-    timeout: 15000
-  });
-}
-
 test.describe('colab-guard panel', () => {
   test('opens from the command palette and shows the real RAM total', async ({
     page
@@ -70,10 +73,10 @@ test.describe('colab-guard panel', () => {
     expect(await page.sidebar.isTabOpen(PANEL_ID)).toBe(true);
     const hostRam = page.locator(`${PANEL} [data-testid="host-ram-total"]`);
     await expect(hostRam).toHaveAttribute('data-bytes', String(total));
-    await expect(hostRam).toHaveText(`${formatBytes(total)} total`);
+    await expect(hostRam).toHaveText(`${binaryBytes(total)} total`);
 
-    // And the memory bar is an accessible progress bar with a value
-    const memoryBar = page.locator(PANEL).getByRole('progressbar', {
+    // And the memory bar is an accessible meter with a value
+    const memoryBar = section(page, 'Memory').getByRole('meter', {
       name: 'Memory used',
       exact: true
     });
@@ -85,11 +88,11 @@ test.describe('colab-guard panel', () => {
 
     // And CPU and disk sections are there
     await expect(
-      page.locator(PANEL).getByRole('region', { name: 'CPU' })
+      section(page, 'CPU').getByRole('meter', { name: 'CPU' })
     ).toBeVisible();
     await expect(
-      page.locator(`${PANEL} [data-disk="root_dir"] [role="progressbar"]`)
-    ).toBeVisible();
+      section(page, 'Disk').getByRole('meter', { name: 'Notebook directory' })
+    ).toBeAttached();
   });
 
   test('says what the accelerator probe found', async ({ page, baseURL }) => {
@@ -104,21 +107,17 @@ test.describe('colab-guard panel', () => {
     await waitForData(page);
 
     // Then the summary names the accelerators ("CPU only" without any)
-    const section = page.locator(PANEL).getByRole('region', {
-      name: 'Accelerator'
-    });
-    const summary = section.locator('.jp-colab-guard-summary');
-    await expect(summary).toHaveText(
-      acceleratorSummary(resources.accelerators)
-    );
+    const accelerator = section(page, 'Accelerator');
+    const summary = accelerator.locator('.jp-colab-guard-summary');
+    await expect(summary).toHaveText(acceleratorLine(resources.accelerators));
     await expect(summary).toHaveAttribute('data-accelerator-status', status);
     if (resources.accelerators.length === 0) {
       await expect(summary).toHaveText('CPU only');
     }
 
     // And a probe that found nothing says why, with the server's message
-    const expected = acceleratorStatusText(status);
-    const statusLine = section.locator('.jp-colab-guard-status');
+    const expected = status === 'ok' ? null : (PROBE_TEXT[status] ?? status);
+    const statusLine = accelerator.locator('.jp-colab-guard-status');
     if (expected === null) {
       await expect(statusLine).toHaveCount(0);
     } else {
@@ -149,10 +148,8 @@ test.describe('colab-guard panel', () => {
     const alert = page.locator(PANEL).getByRole('alert');
     await expect(alert).toContainText('Server unreachable', { timeout: 15000 });
     await expect(page.locator(PANEL)).toHaveAttribute('data-state', 'error');
-    await expect(page.locator(`${PANEL} [role="progressbar"]`)).toHaveCount(0);
-    await expect(page.locator('.jp-colab-guard-statusitem')).toHaveText(
-      'colab-guard: offline'
-    );
+    await expect(page.locator(`${PANEL} [role="meter"]`)).toHaveCount(0);
+    await expect(page.locator(STATUS_ITEM)).toHaveText('colab-guard: offline');
 
     // When the endpoint answers again and the panel is shown anew
     await page.unroute('**/colab-guard/v1/resources*');
@@ -168,7 +165,7 @@ test.describe('colab-guard panel', () => {
 
   test('status bar item summarises and opens the panel', async ({ page }) => {
     // Given the status bar item has data
-    const item = page.locator('.jp-colab-guard-statusitem');
+    const item = page.locator(STATUS_ITEM);
     await expect(item).toHaveText(
       / · RAM \d+\.\d\/\d+\.\d [KMGT]iB( · (idle|ends) \d{2,}:\d{2})?$/,
       {
@@ -183,6 +180,14 @@ test.describe('colab-guard panel', () => {
     // Then the panel opens
     await expect(page.locator(PANEL)).toBeVisible();
     expect(await page.sidebar.isTabOpen(PANEL_ID)).toBe(true);
+
+    // And it is a button for the keyboard too
+    await expect(item).toHaveAttribute('role', 'button');
+    await page.sidebar.getTabLocator(PANEL_ID).click(); // collapses the sidebar
+    await expect(page.locator(PANEL)).toBeHidden();
+    await item.focus();
+    await page.keyboard.press('Enter');
+    await expect(page.locator(PANEL)).toBeVisible();
   });
 
   test('renders a GPU runtime (endpoint answer replaced)', async ({
@@ -223,22 +228,25 @@ test.describe('colab-guard panel', () => {
     await waitForData(page);
 
     // Then it names the GPU, shows its memory bar and utilisation, and no status line
-    const section = page.locator(PANEL).getByRole('region', {
-      name: 'Accelerator'
-    });
-    await expect(section.locator('.jp-colab-guard-summary')).toHaveText(
+    const accelerator = section(page, 'Accelerator');
+    await expect(accelerator.locator('.jp-colab-guard-summary')).toHaveText(
       'Tesla T4 x1'
     );
-    const memory = section.getByRole('progressbar', { name: 'GPU 0 memory' });
+    const card = accelerator.getByRole('group', { name: 'GPU 0: Tesla T4' });
+    const memory = card.getByRole('meter', { name: 'GPU 0 memory' });
     await expect(memory).toHaveAttribute('aria-valuenow', '80');
+    await expect(memory).toHaveAttribute(
+      'aria-valuetext',
+      '12.0 GiB of 15.0 GiB (80%)'
+    );
     await expect(memory).toHaveAttribute('data-level', 'warn');
     await expect(
-      section.getByRole('progressbar', { name: 'GPU 0 utilisation' })
+      card.getByRole('meter', { name: 'GPU 0 utilisation' })
     ).toHaveAttribute('aria-valuenow', '2');
-    await expect(section.locator('.jp-colab-guard-status')).toHaveCount(0);
-    await expect(page.locator('.jp-colab-guard-statusitem')).toHaveText(
-      /^T4 · RAM /
-    );
+    await expect(card).toContainText('47 °C');
+    await expect(card).toContainText('28 W / 70 W');
+    await expect(accelerator.locator('.jp-colab-guard-status')).toHaveCount(0);
+    await expect(page.locator(STATUS_ITEM)).toHaveText(/^T4 · RAM /);
 
     const image = await page.locator(PANEL).screenshot({
       path: testInfo.outputPath('colab-guard-panel-gpu.png')
@@ -246,6 +254,63 @@ test.describe('colab-guard panel', () => {
     await testInfo.attach('colab-guard-panel-gpu', {
       body: image,
       contentType: 'image/png'
+    });
+  });
+
+  test('the toolbar button refreshes every endpoint now', async ({ page }) => {
+    // Given the panel shows numbers
+    await page.evaluate(async () => {
+      await window.jupyterapp.commands.execute('colab-guard:open');
+    });
+    await waitForData(page);
+    await page.waitForTimeout(500);
+
+    // When its refresh button is pressed from the keyboard
+    const asked = new Set<string>();
+    page.on('request', request => {
+      const match = /\/colab-guard\/v1\/(\w+)/.exec(request.url());
+      if (match) {
+        asked.add(match[1]);
+      }
+    });
+    const refresh = page
+      .locator(PANEL)
+      .getByRole('toolbar')
+      .getByRole('button', { name: 'Refresh now' });
+    await refresh.focus();
+    await page.keyboard.press('Enter');
+
+    // Then the panel asks the server for everything at once, snapshots and history too
+    await expect
+      .poll(() => Array.from(asked).sort(), { timeout: 10000 })
+      .toEqual(expect.arrayContaining(['history', 'resources', 'snapshots']));
+  });
+
+  test('axe finds no serious violation in the panel or the status bar item', async ({
+    page,
+    baseURL
+  }) => {
+    const sessions = await getEndpoint(page.request, baseURL, 'sessions');
+    await withIdleKernel(page.request, baseURL, async kernel => {
+      // Given the panel with a kernel and its countdown, where the server has sessions
+      await page.evaluate(async () => {
+        await window.jupyterapp.commands.execute('colab-guard:open');
+      });
+      await waitForData(page);
+      if (sessions.status === 200) {
+        await expect(
+          page.locator(
+            `${PANEL} [data-kernel-id="${kernel.id}"] [role="timer"]`
+          )
+        ).toBeVisible({ timeout: 15000 });
+      }
+
+      // Then axe finds nothing serious in either, in both themes
+      await expectAccessible(page, PANEL);
+      await expectAccessible(page, '.jp-colab-guard-statusbar');
+      await page.theme.setDarkTheme();
+      await expectAccessible(page, PANEL);
+      await expectAccessible(page, '.jp-colab-guard-statusbar');
     });
   });
 

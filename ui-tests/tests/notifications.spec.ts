@@ -1,7 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
-import { formatBytes } from '../../labextension/format';
-import { getEndpoint } from './helpers';
+import { binaryBytes, getEndpoint, STATUS_ITEM } from './helpers';
 
 test.describe('colab-guard notifications', () => {
   test('warns once when memory passes a low warning level', async ({
@@ -17,7 +16,7 @@ test.describe('colab-guard notifications', () => {
       'this machine uses less than 1 % of its memory limit'
     ).toBeGreaterThan(1);
     // and the default level (75 %) has not fired on the first answers
-    await expect(page.locator('.jp-colab-guard-statusitem')).toHaveAttribute(
+    await expect(page.locator(STATUS_ITEM)).toHaveAttribute(
       'data-state',
       'ok',
       {
@@ -48,7 +47,7 @@ test.describe('colab-guard notifications', () => {
     );
     await expect(toast).toBeVisible({ timeout: 15000 });
     await expect(toast).toContainText(
-      `of the ${formatBytes(memory.limit)} limit`
+      `of the ${binaryBytes(memory.limit)} limit`
     );
 
     // And it fires once for the episode, not on each of the next polls

@@ -2,10 +2,14 @@ import { expect, test } from '@jupyterlab/galata';
 
 import {
   base,
+  countdownLevel,
   countdownSeconds,
   getEndpoint,
   openPanel,
   PANEL,
+  section,
+  STATUS_ITEM,
+  usageLevel,
   waitForData
 } from './helpers';
 
@@ -51,10 +55,21 @@ test.describe('colab-guard sessions', () => {
       );
       await expect(timer).toHaveAttribute('data-level', 'ok');
 
-      // And the status bar shows the smallest countdown
-      await expect(page.locator('.jp-colab-guard-statusitem')).toHaveText(
-        / · RAM .+ · idle \d{2,}:\d{2}$/
+      // And the status bar shows the smallest countdown, coloured as in the panel
+      const statusItem = page.locator(STATUS_ITEM);
+      await expect(statusItem).toHaveText(/ · RAM .+ · idle \d{2,}:\d{2}$/);
+      const left = countdownSeconds(
+        /(\d{2,}:\d{2})$/.exec((await statusItem.textContent())!)![1]
       );
+      const { body } = await getEndpoint(page.request, baseURL, 'resources');
+      const memory = body.host.memory;
+      const memoryLevel = usageLevel((memory.working_set * 100) / memory.limit);
+      const worst = [memoryLevel, countdownLevel(left)].includes('critical')
+        ? 'critical'
+        : [memoryLevel, countdownLevel(left)].includes('warn')
+          ? 'warn'
+          : 'ok';
+      await expect(statusItem).toHaveAttribute('data-level', worst);
     } finally {
       await page.request.delete(`${base(baseURL)}/api/kernels/${kernel.id}`);
     }
@@ -77,20 +92,15 @@ test.describe('colab-guard sessions', () => {
 
     // Then the sessions section is left out, the snapshots section says it failed,
     // and the rest is shown
-    const snapshots = page
-      .locator(PANEL)
-      .getByRole('region', { name: 'Snapshots' });
+    const snapshots = section(page, 'Snapshots');
     await expect(snapshots).toContainText('Server error (HTTP 500)', {
       timeout: 15000
     });
+    await expect(section(page, 'Sessions')).toHaveCount(0);
     await expect(
-      page.locator(`${PANEL} section[data-section="sessions"]`)
+      page.locator(PANEL).getByRole('heading', { name: 'Sessions Section' })
     ).toHaveCount(0);
-    await expect(
-      page.locator(PANEL).getByRole('region', { name: 'Memory' })
-    ).toBeVisible();
-    await expect(page.locator('.jp-colab-guard-statusitem')).toHaveText(
-      / · RAM [^·]+$/
-    );
+    await expect(section(page, 'Memory')).toBeVisible();
+    await expect(page.locator(STATUS_ITEM)).toHaveText(/ · RAM [^·]+$/);
   });
 });

@@ -13,7 +13,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { IFetchFailure } from './format';
+import { DEFAULT_SETTINGS, IGuardSettings } from '../settings';
 import { Endpoint, planTick } from './schedule';
 import {
   appendSample,
@@ -21,7 +21,7 @@ import {
   seriesFromHistory,
   trimSeries
 } from './series';
-import { DEFAULT_SETTINGS, IGuardSettings } from './settings';
+import type { EndpointState, ResourceState } from './state';
 import type {
   IHistory,
   IPostmortems,
@@ -32,49 +32,6 @@ import type {
 
 /** Path segments of the endpoints, below the server's base URL. */
 export const API_PATH = ['colab-guard', 'v1'];
-/** The resources endpoint (kept for callers of the first version). */
-export const RESOURCES_PATH = [...API_PATH, 'resources'];
-
-/** What the model knows about one endpoint. */
-export type EndpointState<T> =
-  | { readonly status: 'loading' }
-  | {
-      readonly status: 'ok';
-      readonly data: T;
-      /** Client clock (ms) when the answer arrived. */
-      readonly receivedAt: number;
-    }
-  /** The server has no such endpoint (HTTP 404): the view hides its section. */
-  | { readonly status: 'absent' }
-  | {
-      readonly status: 'error';
-      readonly failure: IFetchFailure;
-      readonly message: string;
-    };
-
-/**
- * What the model knows at a given moment. The resources endpoint decides the
- * whole state: while it fails, nothing else is shown (no stale numbers).
- */
-export type ResourceState =
-  | { readonly status: 'loading' }
-  | {
-      readonly status: 'ok';
-      readonly data: IResources;
-      /** Client clock (ms) when the answer arrived. */
-      readonly receivedAt: number;
-      readonly sessions?: EndpointState<ISessions>;
-      readonly snapshots?: EndpointState<ISnapshotList>;
-      readonly postmortems?: EndpointState<IPostmortems>;
-      /** Recent samples: the history endpoint's, extended with every poll. */
-      readonly history?: IHistory;
-    }
-  | {
-      readonly status: 'error';
-      readonly failure: IFetchFailure;
-      /** The underlying error message, for the detail line. */
-      readonly message: string;
-    };
 
 /** Answer checks: what a payload must have to be used. */
 const CHECKS = {

@@ -1,20 +1,28 @@
 /**
- * JupyterLab notifications for the alerts of `alerts.ts`, each once per
- * episode (see `episodes.ts`).
+ * Notifications (JupyterLab's and Notebook 7's) for the alerts of
+ * `alerts.ts`, each once per episode (see `episodes.ts`).
  */
 import { Clipboard, Notification } from '@jupyterlab/apputils';
+import type { ITranslator, TranslationBundle } from '@jupyterlab/translation';
 import { IDisposable } from '@lumino/disposable';
 
+import { loadBundle } from '../i18n';
+import type { GuardModel } from '../model/guard';
+import type { ResourceState } from '../model/state';
 import { collectAlerts, IAlert } from './alerts';
 import { EpisodeTracker } from './episodes';
-import { GuardModel, ResourceState } from './model';
 
 /** Turns the model's answers into notifications. */
 export class GuardNotifier implements IDisposable {
   /** Listen to the model; `openPanel` backs the notifications' action. */
-  constructor(model: GuardModel, openPanel: () => void) {
+  constructor(
+    model: GuardModel,
+    openPanel: () => void,
+    translator?: ITranslator | null
+  ) {
     this._model = model;
     this._openPanel = openPanel;
+    this._trans = loadBundle(translator);
     model.changed.connect(this._onChanged, this);
   }
 
@@ -38,6 +46,7 @@ export class GuardNotifier implements IDisposable {
       return;
     }
     const alerts = collectAlerts(
+      this._trans,
       {
         resources: state.data,
         sessions: state.sessions?.status === 'ok' ? state.sessions.data : null,
@@ -59,14 +68,14 @@ export class GuardNotifier implements IDisposable {
     if (alert.restore) {
       const restore = alert.restore;
       actions.push({
-        label: 'Copy restore command',
+        label: this._trans.__('Copy restore command'),
         caption: restore,
         displayType: 'accent',
         callback: () => Clipboard.copyToSystem(restore)
       });
     }
     actions.push({
-      label: 'Open colab-guard',
+      label: this._trans.__('Open colab-guard'),
       callback: () => this._openPanel()
     });
     Notification.emit(alert.message, alert.type, {
@@ -80,6 +89,7 @@ export class GuardNotifier implements IDisposable {
   private _isDisposed = false;
   private _model: GuardModel;
   private _openPanel: () => void;
+  private _trans: TranslationBundle;
   /** Two clear polls end an episode, so a value hovering at its threshold does not fire again and again. */
   private _tracker = new EpisodeTracker({ clearAfter: 2 });
 }

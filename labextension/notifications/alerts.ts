@@ -3,19 +3,22 @@
  * answers, unit-tested in `__tests__/alerts.spec.ts`. Whether a condition is
  * new (and so notified) is {@link EpisodeTracker}'s job, not this module's.
  */
+import type { TranslationBundle } from '@jupyterlab/translation';
+
 import {
   deathHeadline,
+  limitSourceLabel,
+  notebookName
+} from '../format/labels';
+import {
   formatBytes,
   formatCountdown,
   formatMoney,
-  formatPercent,
-  limitSourceLabel,
-  notebookName,
-  percentOf,
-  toEpochSeconds
-} from './format';
-import type { IGuardSettings } from './settings';
-import type { IPostmortem, IPostmortems, IResources, ISessions } from './types';
+  formatPercent
+} from '../format/units';
+import { percentOf, postmortemKey, toEpochSeconds } from '../model/selectors';
+import type { IPostmortems, IResources, ISessions } from '../model/types';
+import type { IGuardSettings } from '../settings';
 
 /** Which rule raised an alert (each can be turned off in the settings). */
 export type AlertKind = 'memory' | 'idle' | 'oom' | 'low-utilization';
@@ -45,6 +48,7 @@ export const RECENT_DEATH_SECONDS = 15 * 60;
 
 /** Memory at or past the warning level. */
 function memoryAlert(
+  trans: TranslationBundle,
   input: IAlertInput,
   settings: IGuardSettings
 ): IAlert | null {
@@ -58,9 +62,13 @@ function memoryAlert(
     key: 'memory',
     kind: 'memory',
     type: percent >= 90 ? 'error' : 'warning',
-    message:
-      `Memory at ${formatPercent(percent)} of the ${formatBytes(memory.limit, units)} limit ` +
-      `(${limitSourceLabel(memory.limit_source)}): ${formatBytes(memory.working_set, units)} in use.`
+    message: trans.__(
+      'Memory at %1 of the %2 limit (%3): %4 in use.',
+      formatPercent(trans, percent),
+      formatBytes(trans, memory.limit, units),
+      limitSourceLabel(trans, memory.limit_source),
+      formatBytes(trans, memory.working_set, units)
+    )
   };
 }
 
@@ -69,7 +77,11 @@ function memoryAlert(
  * idle disconnect, its maximum lifetime or the server's own shutdown (one
  * alert each, however many kernels those end).
  */
-function idleAlerts(sessions: ISessions, settings: IGuardSettings): IAlert[] {
+function idleAlerts(
+  trans: TranslationBundle,
+  sessions: ISessions,
+  settings: IGuardSettings
+): IAlert[] {
   const limit = settings.idleWarningMinutes * 60;
   const out: IAlert[] = [];
   const soon = (s: number | null | undefined): s is number =>
@@ -85,7 +97,11 @@ function idleAlerts(sessions: ISessions, settings: IGuardSettings): IAlert[] {
       key: `idle:${kernel.id}`,
       kind: 'idle',
       type: 'warning',
-      message: `The kernel of ${notebookName(kernel.path)} is shut down for inactivity in ${formatCountdown(kernel.seconds_to_cull)}. Run a cell to keep it.`
+      message: trans.__(
+        'The kernel of %1 is shut down for inactivity in %2. Run a cell to keep it.',
+        notebookName(trans, kernel.path),
+        formatCountdown(trans, kernel.seconds_to_cull)
+      )
     });
   }
   const server = sessions.server ?? ({} as ISessions['server']);
@@ -94,7 +110,10 @@ function idleAlerts(sessions: ISessions, settings: IGuardSettings): IAlert[] {
       key: 'server:idle',
       kind: 'idle',
       type: 'warning',
-      message: `This runtime is disconnected for inactivity in ${formatCountdown(server.seconds_to_idle_disconnect)}. Save your work.`
+      message: trans.__(
+        'This runtime is disconnected for inactivity in %1. Save your work.',
+        formatCountdown(trans, server.seconds_to_idle_disconnect)
+      )
     });
   }
   if (soon(server.seconds_to_lifetime_end)) {
@@ -102,7 +121,10 @@ function idleAlerts(sessions: ISessions, settings: IGuardSettings): IAlert[] {
       key: 'server:lifetime',
       kind: 'idle',
       type: 'warning',
-      message: `This runtime reaches its maximum lifetime in ${formatCountdown(server.seconds_to_lifetime_end)}. Save your work.`
+      message: trans.__(
+        'This runtime reaches its maximum lifetime in %1. Save your work.',
+        formatCountdown(trans, server.seconds_to_lifetime_end)
+      )
     });
   }
   if (soon(server.seconds_to_shutdown)) {
@@ -110,19 +132,21 @@ function idleAlerts(sessions: ISessions, settings: IGuardSettings): IAlert[] {
       key: 'server:shutdown',
       kind: 'idle',
       type: 'warning',
-      message: `The Jupyter server shuts down for inactivity in ${formatCountdown(server.seconds_to_shutdown)}.`
+      message: trans.__(
+        'The Jupyter server shuts down for inactivity in %1.',
+        formatCountdown(trans, server.seconds_to_shutdown)
+      )
     });
   }
   return out;
 }
 
-/** The episode key of a post-mortem. */
-export function postmortemKey(pm: IPostmortem): string {
-  return `${pm.kernel_id ?? pm.notebook ?? 'kernel'}@${pm.died_at ?? ''}`;
-}
-
 /** Kernels the OOM killer took recently. */
-function oomAlerts(input: IAlertInput, settings: IGuardSettings): IAlert[] {
+function oomAlerts(
+  trans: TranslationBundle,
+  input: IAlertInput,
+  settings: IGuardSettings
+): IAlert[] {
   const postmortems = input.postmortems;
   if (!postmortems) {
     return [];
@@ -143,16 +167,25 @@ function oomAlerts(input: IAlertInput, settings: IGuardSettings): IAlert[] {
     ) {
       continue;
     }
-    const name = notebookName(pm.notebook);
-    const why = deathHeadline(pm, settings.units);
+    const name = notebookName(trans, pm.notebook);
+    const why = deathHeadline(trans, pm, settings.units);
     const snapshot = pm.snapshot;
     out.push({
       key: `oom:${postmortemKey(pm)}`,
       kind: 'oom',
       type: 'error',
       message: snapshot
-        ? `The kernel of ${name} died: ${why}. Its variables were saved: ${snapshot.restore}`
-        : `The kernel of ${name} died: ${why}. No snapshot was saved.`,
+        ? trans.__(
+            'The kernel of %1 died: %2. Its variables were saved: %3',
+            name,
+            why,
+            snapshot.restore
+          )
+        : trans.__(
+            'The kernel of %1 died: %2. No snapshot was saved.',
+            name,
+            why
+          ),
       restore: snapshot?.restore
     });
   }
@@ -160,7 +193,10 @@ function oomAlerts(input: IAlertInput, settings: IGuardSettings): IAlert[] {
 }
 
 /** The server's advice about sustained low GPU utilisation. */
-function lowUtilizationAlert(sessions: ISessions): IAlert | null {
+function lowUtilizationAlert(
+  trans: TranslationBundle,
+  sessions: ISessions
+): IAlert | null {
   const warning = (sessions.warnings ?? []).find(
     w => w.kind === 'low-utilization'
   );
@@ -168,45 +204,59 @@ function lowUtilizationAlert(sessions: ISessions): IAlert | null {
     return null;
   }
   const minutes =
-    typeof warning.minutes === 'number'
-      ? ` for ${Math.round(warning.minutes)} min`
-      : '';
+    typeof warning.minutes === 'number' ? Math.round(warning.minutes) : null;
   const threshold = sessions.cost?.low_utilization_threshold;
+  const cost = sessions.cost
+    ? formatMoney(
+        trans,
+        sessions.cost.accrued_low_utilization,
+        sessions.cost.unit
+      )
+    : null;
   const under =
     typeof threshold === 'number'
-      ? `under ${Math.round(threshold)}%`
-      : 'barely used';
-  const cost = sessions.cost
-    ? `: ${formatMoney(sessions.cost.accrued_low_utilization, sessions.cost.unit)} spent at low utilisation`
-    : '';
+      ? trans.__('GPU under %1%%', Math.round(threshold))
+      : trans.__('GPU barely used');
+  const held =
+    minutes === null
+      ? trans.__('%1 while holding memory', under)
+      : trans.__('%1 for %2 min while holding memory', under, minutes);
+  const message = cost
+    ? trans.__(
+        '%1: %2 spent at low utilisation. See the colab-guard panel for causes.',
+        held,
+        cost
+      )
+    : trans.__('%1. See the colab-guard panel for causes.', held);
   return {
     key: 'low-utilization',
     kind: 'low-utilization',
     type: 'warning',
-    message: `GPU ${under}${minutes} while holding memory${cost}. See the colab-guard panel for causes.`
+    message
   };
 }
 
 /** Every alert that holds now and is turned on in the settings. */
 export function collectAlerts(
+  trans: TranslationBundle,
   input: IAlertInput,
   settings: IGuardSettings
 ): IAlert[] {
   const out: IAlert[] = [];
   if (settings.notifyMemory) {
-    const memory = memoryAlert(input, settings);
+    const memory = memoryAlert(trans, input, settings);
     if (memory) {
       out.push(memory);
     }
   }
   if (settings.notifyOom) {
-    out.push(...oomAlerts(input, settings));
+    out.push(...oomAlerts(trans, input, settings));
   }
   if (input.sessions && settings.notifyIdle) {
-    out.push(...idleAlerts(input.sessions, settings));
+    out.push(...idleAlerts(trans, input.sessions, settings));
   }
   if (input.sessions && settings.notifyLowUtilization) {
-    const low = lowUtilizationAlert(input.sessions);
+    const low = lowUtilizationAlert(trans, input.sessions);
     if (low) {
       out.push(low);
     }

@@ -1,0 +1,383 @@
+/**
+ * @jest-environment jsdom
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import * as React from 'react';
+
+import { PanelHeader } from '../components/header';
+import { SessionsBody } from '../components/sessions';
+import { SnapshotsBody } from '../components/snapshots';
+import type { EndpointState, ResourceState } from '../model/state';
+import type { ISessions, ISnapshotList } from '../model/types';
+import { GiB, oom, resources, sessions, snapshot, T0 } from './fixtures';
+import {
+  click,
+  find,
+  IRendered,
+  NOW,
+  recordingActions,
+  render as mount,
+  uiState,
+  viewOptions
+} from './render';
+
+const mounted: IRendered[] = [];
+function render(element: React.ReactElement): HTMLElement {
+  const r = mount(element);
+  mounted.push(r);
+  return r.container;
+}
+afterEach(() => mounted.splice(0).forEach(r => r.unmount()));
+
+function answered<T>(data: T, receivedAt = NOW): EndpointState<T> {
+  return { status: 'ok', data, receivedAt };
+}
+
+function renderSessions(
+  state: EndpointState<ISessions> | undefined,
+  now = NOW
+): HTMLElement {
+  return render(<SessionsBody state={state} options={viewOptions({ now })} />);
+}
+
+describe('sessions section', () => {
+  it('lists each kernel with its notebook, state, memory and countdown', () => {
+    const root = renderSessions(
+      answered(
+        sessions([
+          { seconds_to_cull: 82 * 60 + 10, gpu_memory: 3 * GiB },
+          { seconds_to_cull: 299, execution_state: 'busy' },
+          { seconds_to_cull: 90 }
+        ])
+      )
+    );
+    const list = find(root, 'ul[aria-label="Kernels"]');
+    const items = Array.from(list.querySelectorAll('li'));
+    expect(items.map(i => i.getAttribute('aria-label'))).toEqual([
+      'Kernel of nb0.ipynb',
+      'Kernel of nb1.ipynb',
+      'Kernel of nb2.ipynb'
+    ]);
+    expect(items[0].textContent).toContain('RAM 1.0 GiB · GPU 3.0 GiB');
+    expect(find(items[1], '.jp-colab-guard-kernel-state').textContent).toBe(
+      'busy'
+    );
+    const timers = items.map(i => find(i, '[role="timer"]'));
+    expect(timers.map(t => t.textContent)).toEqual(['82:10', '04:59', '01:30']);
+    expect(timers.map(t => t.dataset.level)).toEqual([
+      'ok',
+      'warn',
+      'critical'
+    ]);
+    // the countdown's accessible name says what ends and when
+    expect(timers[2].getAttribute('aria-label')).toBe(
+      'Idle culling of nb2.ipynb: 01:30'
+    );
+    // the governing policy and its source on hover
+    expect(timers[0].getAttribute('title')).toBe(
+      'Idle kernels culled after 10 min (MappingKernelManager.cull_idle_timeout)'
+    );
+    expect(items[0].textContent).toContain('Idle culling in 82:10');
+  });
+
+  it('runs countdowns down by the time since the answer', () => {
+    const root = renderSessions(
+      answered(sessions([{ seconds_to_cull: 600 }]), NOW - 15000)
+    );
+    expect(find(root, '[role="timer"]').textContent).toBe('09:45');
+  });
+
+  it('says why a kernel has no countdown', () => {
+    const root = renderSessions(
+      answered(
+        sessions([
+          { seconds_to_cull: null, cull_reason: null, connections: 1 },
+          {
+            seconds_to_cull: null,
+            cull_reason: null,
+            execution_state: 'busy'
+          }
+        ])
+      )
+    );
+    const spared = root.querySelectorAll('[data-countdown="none"]');
+    expect(spared[0].textContent).toBe(
+      'Not culled while a tab is connected (MappingKernelManager.cull_connected is off)'
+    );
+    expect(spared[1].textContent).toBe(
+      'Not culled while busy (MappingKernelManager.cull_busy is off)'
+    );
+  });
+
+  it("shows the server's countdowns, cost, advice and the policy with sources", () => {
+    const s = sessions([], {
+      server: {
+        started: null,
+        last_activity: null,
+        seconds_to_shutdown: 1500,
+        lifetime_ends_at: null,
+        seconds_to_lifetime_end: 100,
+        seconds_to_idle_disconnect: null
+      },
+      cost: {
+        rate: 0.5,
+        unit: 'USD',
+        pattern: 'T4',
+        accrued: 1.5,
+        accrued_low_utilization: 0.5,
+        hours: 3
+      },
+      warnings: [
+        { kind: 'low-utilization', message: 'The GPU has stayed under 10%.' },
+        // left out: the Memory section's own trend line says it
+        {
+          kind: 'memory-growth',
+          message: 'Memory is growing steadily.',
+          seconds_to_limit: 600
+        }
+      ]
+    });
+    const root = renderSessions(answered(s));
+
+    const shutdown = find(root, '[data-server-countdown="shutdown"]');
+    expect(find(shutdown, '[role="timer"]').textContent).toBe('25:00');
+    expect(shutdown.textContent).toContain('Server shuts down in');
+    expect(
+      find(root, '[data-server-countdown="lifetime"] [role="timer"]').dataset
+        .level
+    ).toBe('critical');
+    expect(root.querySelector('[data-server-countdown="idle"]')).toBeNull();
+    expect(root.textContent).toContain('No kernel is running.');
+    const cost = find(root, '[data-testid="cost"]');
+    expect(cost.textContent).toContain('1.50 USD');
+    expect(cost.textContent).toContain('0.50 USD (33%)');
+    expect(find(root, '[aria-label="Advice"]').textContent).toBe(
+      'The GPU has stayed under 10%.'
+    );
+    const policy = find(root, '[data-policy="cull_idle_timeout"]');
+    expect(policy.getAttribute('title')).toBe(
+      'Set by MappingKernelManager.cull_idle_timeout'
+    );
+    expect(policy.textContent).toBe('Idle kernels culled after 10 min');
+    expect(find(root, 'details summary').textContent).toBe('Policy');
+  });
+
+  it('says it is loading, and what failed', () => {
+    expect(
+      find(renderSessions({ status: 'loading' }), '[role="status"]').textContent
+    ).toBe('Loading…');
+    const error = renderSessions({
+      status: 'error',
+      failure: { kind: 'http', status: 500 },
+      message: 'boom'
+    });
+    expect(find(error, '[data-failure="http"]').textContent).toBe(
+      'Server error (HTTP 500)boom'
+    );
+  });
+});
+
+describe('snapshots section', () => {
+  function renderSnapshots(
+    state: EndpointState<ISnapshotList> | undefined,
+    ui = uiState(),
+    actions = recordingActions()
+  ): HTMLElement {
+    return render(
+      <SnapshotsBody
+        state={state}
+        options={viewOptions()}
+        ui={ui}
+        actions={actions}
+      />
+    );
+  }
+
+  it('groups snapshots per notebook with time, size, variables and restore command', () => {
+    const root = renderSnapshots(
+      answered({
+        snapshot_dir: '/snap',
+        snapshots: [
+          snapshot('train', 'b'),
+          snapshot('eval', 'c'),
+          snapshot('train', 'a', { size: 512 })
+        ]
+      })
+    );
+    const groups = Array.from(root.querySelectorAll('[data-notebook-key]'));
+    expect(groups.map(g => g.querySelector('h4')?.textContent)).toEqual([
+      'train.ipynb',
+      'eval.ipynb'
+    ]);
+    expect(
+      groups.map(g => g.querySelector('ul')?.getAttribute('aria-label'))
+    ).toEqual(['Snapshots of train.ipynb', 'Snapshots of eval.ipynb']);
+    const first = find(groups[0], '.jp-colab-guard-snapshot');
+    expect(first.textContent).toContain('13 min ago');
+    expect(first.textContent).toContain('2.0 GiB');
+    expect(first.textContent).toContain(
+      '2 variables: x (ndarray), df (DataFrame)'
+    );
+    expect(first.textContent).toContain(
+      'Not saved: f (function defined in the notebook)'
+    );
+    expect(find(first, 'code').textContent).toBe('%guard restore b');
+    const copy = find(first, 'button[data-action="copy"]');
+    expect(copy.getAttribute('type')).toBe('button');
+    expect(copy.getAttribute('aria-label')).toBe(
+      'Copy restore command: %guard restore b'
+    );
+    const del = find(first, 'button[data-action="delete"]');
+    expect(del.getAttribute('aria-label')).toBe(
+      'Delete snapshot b of train.ipynb'
+    );
+    expect(groups[0].querySelectorAll('.jp-colab-guard-snapshot')).toHaveLength(
+      2
+    );
+    expect(root.textContent).toContain('Saved in /snap');
+  });
+
+  it('copies and deletes through the actions', () => {
+    const actions = recordingActions();
+    const root = renderSnapshots(
+      answered({ snapshot_dir: '/s', snapshots: [snapshot('train', 'b')] }),
+      uiState(),
+      actions
+    );
+    click(root.querySelector('button[data-action="copy"]'));
+    click(root.querySelector('button[data-action="delete"]'));
+    expect(actions.calls).toEqual([
+      'copy %guard restore b',
+      'delete train/b of train.ipynb'
+    ]);
+  });
+
+  it('marks the copied command and the snapshot being deleted', () => {
+    const root = renderSnapshots(
+      answered({ snapshot_dir: '/snap', snapshots: [snapshot('train', 'b')] }),
+      uiState({ copied: '%guard restore b', deleting: new Set(['train/b']) })
+    );
+    const copy = find(root, 'button[data-action="copy"]');
+    expect(copy.textContent).toBe('Copied');
+    expect(copy.dataset.copied).toBe('true');
+    const del = find<HTMLButtonElement>(root, 'button[data-action="delete"]');
+    expect(del.disabled).toBe(true);
+    expect(del.textContent).toBe('Deleting…');
+  });
+
+  it('says when there is none, and while loading', () => {
+    const root = renderSnapshots(
+      answered({ snapshot_dir: '/s', snapshots: [] })
+    );
+    expect(find(root, '[data-testid="no-snapshots"]').textContent).toBe(
+      'No snapshot yet. The kernel saves one near the memory limit; %guard snapshot saves one now.'
+    );
+    expect(
+      find(renderSnapshots({ status: 'loading' }), '[role="status"]')
+        .textContent
+    ).toBe('Loading…');
+  });
+});
+
+describe('panel header', () => {
+  function renderHeader(
+    state: ResourceState,
+    ui = uiState(),
+    actions = recordingActions()
+  ): HTMLElement {
+    return render(
+      <PanelHeader
+        state={state}
+        options={viewOptions()}
+        ui={ui}
+        actions={actions}
+      />
+    );
+  }
+
+  it('says it is loading before the first answer', () => {
+    expect(
+      find(renderHeader({ status: 'loading' }), '[role="status"]').textContent
+    ).toBe('Loading…');
+  });
+
+  it('says the server is unreachable, and that it retries', () => {
+    const alert = find(
+      renderHeader({
+        status: 'error',
+        failure: { kind: 'network' },
+        message: 'Failed to fetch'
+      }),
+      '[role="alert"]'
+    );
+    expect(alert.textContent).toBe(
+      'Server unreachableFailed to fetchRetrying…'
+    );
+  });
+
+  it('names the environment', () => {
+    const root = renderHeader({
+      status: 'ok',
+      data: resources(GiB, {
+        environment: { kind: 'jupyterhub', user: 'ada' }
+      }),
+      receivedAt: NOW
+    });
+    expect(find(root, '.jp-colab-guard-environment').textContent).toBe(
+      'JupyterHub (ada)'
+    );
+  });
+
+  it('says why a kernel died and which snapshot to restore, above the rest', () => {
+    const actions = recordingActions();
+    const root = renderHeader(
+      {
+        status: 'ok',
+        data: resources(),
+        receivedAt: NOW,
+        postmortems: answered({ kernels: [oom()], previous_session: [] })
+      },
+      uiState(),
+      actions
+    );
+    const banner = find(root, '.jp-colab-guard-postmortem');
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(find(banner, '.jp-colab-guard-postmortem-title').textContent).toBe(
+      'Kernel of train.ipynb died: OOM at 11.8 of 12.0 GiB'
+    );
+    expect(banner.textContent).toContain(
+      "the container's OOM-kill counter rose"
+    );
+    expect(banner.textContent).toContain('peak 99% of the limit');
+    expect(banner.textContent).toContain(
+      '(2 variables). In the new kernel, run:'
+    );
+    expect(find(banner, 'code').textContent).toBe(
+      '%guard restore 20231114-220000'
+    );
+    expect(root.firstElementChild).toBe(banner);
+
+    click(banner.querySelector('button[data-action="dismiss"]'));
+    expect(actions.calls).toEqual([`dismiss dead1@${T0 - 60}`]);
+  });
+
+  it('leaves out dismissed post-mortems', () => {
+    const root = renderHeader(
+      {
+        status: 'ok',
+        data: resources(),
+        receivedAt: NOW,
+        postmortems: answered({
+          kernels: [oom(), oom({ kernel_id: 'k2', snapshot: null })],
+          previous_session: []
+        })
+      },
+      uiState({ dismissed: new Set([`dead1@${T0 - 60}`]) })
+    );
+    const banners = root.querySelectorAll('.jp-colab-guard-postmortem');
+    expect(banners).toHaveLength(1);
+    expect(banners[0].textContent).toContain(
+      'No snapshot was saved before it died.'
+    );
+  });
+});
