@@ -124,11 +124,11 @@ def main() -> None:
     server = Server({"colab_guard": True})
     try:
         for _ in range(args.kernels):
-            status, _ = server.request("POST", "/api/kernels", b"{}")
+            status = server.request("POST", "/api/kernels", b"{}").status
             assert status == 201, status
         time.sleep(5 + args.kernels * 0.5)  # let every kernel start and go idle
-        kernels = json.loads(server.request("GET", "/api/kernels")[1])
-        proc = psutil.Process(server.proc.pid)
+        kernels = json.loads(server.request("GET", "/api/kernels").body)
+        proc = psutil.Process(server.process.pid)
         cpu_before = proc.cpu_times()
         times, errors, elapsed = asyncio.run(load(server.port, args.clients, args.seconds, args.interval))
         cpu_after = proc.cpu_times()

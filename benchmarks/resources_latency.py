@@ -12,71 +12,25 @@ Targets (issue 3): p50 at most half of jupyter-resource-usage's, p99 under 5 ms,
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-import psutil
-
-TOKEN = "colab-guard-benchmark"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from live_server import TOKEN, LiveServer  # noqa: F401 - TOKEN for the other benchmarks
 
 
-class Server:
+class Server(LiveServer):
     """A jupyter_server subprocess on loopback with the given extensions enabled."""
 
     def __init__(self, extensions: dict[str, bool]):
-        self.port = free_port()
-        self.root = tempfile.mkdtemp(prefix="cg-bench-")
-        config = os.path.join(self.root, "config.json")
-        with open(config, "w") as f:
-            json.dump({"ServerApp": {"jpserver_extensions": extensions}}, f)
-        cmd = [
-            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={self.port}",
-            "--ServerApp.port_retries=0", "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={self.root}",
-            "--MultiKernelManager.default_kernel_name=python3", "--ServerApp.log_level=WARN",
-            f"--config={config}",
-        ]  # fmt: skip
-        self.log = open(os.path.join(self.root, "server.log"), "w")
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
-        self.conn = None
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if self.request("GET", "/api/status")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-                self.conn = None
-        raise RuntimeError(f"jupyter_server did not start; see {self.log.name}")
-
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        self.conn.request(method, path, body=body, headers={"Authorization": f"token {TOKEN}"})
-        response = self.conn.getresponse()
-        return response.status, response.read()
-
-    def rss(self) -> int:
-        return psutil.Process(self.proc.pid).memory_info().rss
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        root = tempfile.mkdtemp(prefix="cg-bench-")
+        extra = ["--MultiKernelManager.default_kernel_name=python3", "--ServerApp.log_level=WARN"]
+        super().__init__(root, *extra, extensions=extensions, env=dict(os.environ))
+        self.wait_ready()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -98,13 +52,13 @@ def latency(server: Server, requests: int) -> dict[str, list[float]]:
     paths = {"colab-guard": "/colab-guard/v1/resources", "jupyter-resource-usage": "/api/metrics/v1"}
     for path in paths.values():  # warm up both handlers
         for _ in range(20):
-            status, _ = server.request("GET", path)
+            status = server.request("GET", path).status
             assert status == 200, (path, status)
     times: dict[str, list[float]] = {name: [] for name in paths}
     for _ in range(requests):
         for name, path in paths.items():
             start = time.perf_counter()
-            status, _ = server.request("GET", path)
+            status = server.request("GET", path).status
             times[name].append((time.perf_counter() - start) * 1000)
             assert status == 200
     return times
@@ -130,10 +84,10 @@ def main() -> None:
     server = Server({"colab_guard": True, "jupyter_resource_usage": True})
     try:
         for _ in range(args.kernels):
-            status, _ = server.request("POST", "/api/kernels", b"{}")
+            status = server.request("POST", "/api/kernels", b"{}").status
             assert status == 201, status
         time.sleep(5 + args.kernels * 0.3)  # let every kernel start and go idle
-        kernels = json.loads(server.request("GET", "/api/kernels")[1])
+        kernels = json.loads(server.request("GET", "/api/kernels").body)
         times = latency(server, args.requests)
     finally:
         server.stop()
@@ -147,7 +101,7 @@ def main() -> None:
     for label, enabled in (("without", False), ("with", True)):
         server = Server({"colab_guard": enabled, "jupyter_resource_usage": False})
         try:
-            status, _ = server.request("GET", "/colab-guard/v1/resources")
+            status = server.request("GET", "/colab-guard/v1/resources").status
             assert status == (200 if enabled else 404), status
             rss[label] = settled_rss(server)
         finally:

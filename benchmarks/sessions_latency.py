@@ -27,14 +27,14 @@ from resources_latency import Server, summarize
 def start_kernels(server: Server, n: int) -> None:
     for i in range(n):
         body = json.dumps({"path": f"nb{i}.ipynb", "name": f"nb{i}.ipynb", "type": "notebook", "kernel": {"name": "python3"}})
-        status, _ = server.request("POST", "/api/sessions", body.encode())
+        status = server.request("POST", "/api/sessions", body.encode()).status
         assert status == 201, status
     time.sleep(5 + n * 0.3)  # let every kernel start and go idle
 
 
 def server_cpu(server: Server, seconds: float) -> float:
     """Percent of one core the server process used over ``seconds`` (kernels excluded)."""
-    proc = psutil.Process(server.proc.pid)
+    proc = psutil.Process(server.process.pid)
     before = proc.cpu_times()
     time.sleep(seconds)
     after = proc.cpu_times()
@@ -57,9 +57,9 @@ def main() -> None:
                 paths = {"colab-guard /sessions": "/colab-guard/v1/sessions", "jupyter_server /api/kernels": "/api/kernels"}
                 for path in paths.values():
                     for _ in range(20):
-                        assert server.request("GET", path)[0] == 200
+                        assert server.request("GET", path).status == 200
                 for _ in range(30):  # the sampler measures kernel processes within a sample or two
-                    body = json.loads(server.request("GET", "/colab-guard/v1/sessions")[1])
+                    body = json.loads(server.request("GET", "/colab-guard/v1/sessions").body)
                     if len(body["kernels"]) == args.kernels and all(k["rss"] for k in body["kernels"]):
                         break
                     time.sleep(0.5)
@@ -69,7 +69,7 @@ def main() -> None:
                 for _ in range(args.requests):
                     for name, path in paths.items():
                         start = time.perf_counter()
-                        status, _ = server.request("GET", path)
+                        status = server.request("GET", path).status
                         times[name].append((time.perf_counter() - start) * 1000)
                         assert status == 200
             time.sleep(3)

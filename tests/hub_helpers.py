@@ -9,12 +9,12 @@ the common one. Two users: alice and bob.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
+from live_server import free_port
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # configurable-http-proxy is installed here by scripts/test.sh (git-ignored), else by this test
@@ -74,12 +74,6 @@ c.JupyterHub.load_roles = [
     {{"name": "cg-test-admin", "scopes": ["admin:users", "admin:servers", "tokens"], "services": ["cg-test"]}}
 ]
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ensure_proxy() -> str:

@@ -8,7 +8,6 @@ import os
 import re
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import urllib.request
 import psutil
 import pytest
 from conftest import cmdline
+from live_server import LiveServer, free_port
 from tornado.httpclient import HTTPClientError
 
 from colab_guard.readers.memory import MemoryReader
@@ -300,12 +300,6 @@ class TestRecordedGpus:
 # -- the real `colab-guard local-runtime` command
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def command() -> list[str]:
     """The installed console script; the same entry point through Python where scripts are not on PATH."""
     script = shutil.which("colab-guard")
@@ -333,13 +327,11 @@ def runtime_env(tmp_path):
     return env
 
 
-class LocalRuntime:
+class LocalRuntime(LiveServer):
     """`colab-guard local-runtime` in a subprocess: its printed URL, and requests through it."""
 
     def __init__(self, tmp_path, env, port, *extra):
-        self.port = port
-        self.log = tmp_path / f"server-{port}.log"
-        args = [
+        argv = [
             *command(),
             "local-runtime",
             "--port",
@@ -349,9 +341,8 @@ class LocalRuntime:
             *extra,
         ]
         if os.geteuid() == 0:
-            args.append("--allow-root")
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=log, cwd=tmp_path)
+            argv.append("--allow-root")
+        super().__init__(str(tmp_path), argv=argv, env=env, port=port, stdout=subprocess.PIPE, host="localhost")
         self.kernel_pids: list[int] = []
 
     def url(self, timeout: float = 60) -> str:
@@ -368,29 +359,11 @@ class LocalRuntime:
                     return found.group(1).decode()
                 if not chunk and self.process.poll() is not None:
                     break
-        raise AssertionError(f"no URL printed (exit {self.process.poll()}):\n{self.log.read_text()[-3000:]}")
-
-    def request(self, path: str, token: str | None, method: str = "GET", headers: dict | None = None, body: bytes | None = None):
-        """(status, headers, body) of a request to the server."""
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"token {token}"
-        req = urllib.request.Request(f"http://localhost:{self.port}/{path}", method=method, headers=headers, data=body)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as response:
-                return response.status, response.headers, response.read()
-        except urllib.error.HTTPError as err:
-            return err.code, err.headers, err.read()
+        with open(self.log_path, errors="replace") as f:
+            raise AssertionError(f"no URL printed (exit {self.process.poll()}):\n{f.read()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process.stdout.close()
+        super().stop()
         for pid in self.kernel_pids:  # kernels this test started, should the server have left one behind
             with contextlib.suppress(psutil.NoSuchProcess):
                 psutil.Process(pid).kill()
@@ -419,26 +392,26 @@ def test_local_runtime_command_serves_colab_with_the_watcher_in_its_kernels(loca
     assert (url.scheme, url.hostname, url.port, url.path) == ("http", "localhost", runtime.port, "/") and len(token) >= 32
 
     # Then Colab's build-info and colab-guard's resources answer with the token, not without
-    status, headers, body = runtime.request("api/colab/build-info", token)
+    status, body, headers = runtime.request("GET", "api/colab/build-info", token=token)
     assert status == 200 and strip_xssi(body) == {"release_tag": None}
-    status, headers, body = runtime.request("colab-guard/v1/resources", token, headers={"Origin": COLAB_ORIGIN})
+    status, body, headers = runtime.request("GET", "colab-guard/v1/resources", headers={"Origin": COLAB_ORIGIN}, token=token)
     assert status == 200 and headers["Access-Control-Allow-Origin"] == COLAB_ORIGIN
     assert headers["Access-Control-Allow-Credentials"] == "true"
     memory = json.loads(body)["host"]["memory"]
     # the server's config file won over the extension's own (3G, not 1G), unless a lower limit applies
     assert memory["limit"] == min(3 << 30, MemoryReader().read().limit)
-    assert runtime.request("colab-guard/v1/resources", None)[0] == 403
-    assert runtime.request("api/colab/resources", None)[0] == 403
-    assert strip_xssi(runtime.request("api/colab/resources", token)[2])["memory"]["totalBytes"] == memory["limit"]
+    assert runtime.request("GET", "colab-guard/v1/resources", token=None).status == 403
+    assert runtime.request("GET", "api/colab/resources", token=None).status == 403
+    assert strip_xssi(runtime.request("GET", "api/colab/resources", token=token).body)["memory"]["totalBytes"] == memory["limit"]
 
     # And Chrome's private-network preflight from Colab is granted, from another site not
-    status, headers, _ = runtime.request("api/kernels", None, "OPTIONS", preflight_headers(COLAB_ORIGIN))
+    status, _, headers = runtime.request("OPTIONS", "api/kernels", headers=preflight_headers(COLAB_ORIGIN), token=None)
     assert status in (200, 204) and headers["Access-Control-Allow-Private-Network"] == "true"
-    status, headers, _ = runtime.request("api/kernels", None, "OPTIONS", preflight_headers(OTHER_ORIGIN))
+    status, _, headers = runtime.request("OPTIONS", "api/kernels", headers=preflight_headers(OTHER_ORIGIN), token=None)
     assert headers.get("Access-Control-Allow-Private-Network") is None
 
     # And a kernel started there loads the watcher, with the settings from the config files
-    status, _, body = runtime.request("api/kernels", token, "POST", {"Content-Type": "application/json"}, b"{}")
+    status, body, _ = runtime.request("POST", "api/kernels", b"{}", {"Content-Type": "application/json"}, token=token)
     assert status == 201, body
     kernel_id = json.loads(body)["id"]
     server = psutil.Process(runtime.process.pid)
@@ -474,9 +447,9 @@ def test_in_colabs_own_runtime_the_colab_endpoints_are_left_to_colab(local_runti
     runtime = local_runtime(env={**runtime_env, "COLAB_RELEASE_TAG": "release-colab_20261101-060000_RC00"})
     token = urllib.parse.parse_qs(urllib.parse.urlsplit(runtime.url()).query)["token"][0]
     # Then colab-guard does not serve Colab's endpoints, and still serves its own
-    assert runtime.request("api/colab/resources", token)[0] == 404
-    assert runtime.request("api/colab/build-info", token)[0] == 404
-    status, _, body = runtime.request("colab-guard/v1/resources", token)
+    assert runtime.request("GET", "api/colab/resources", token=token).status == 404
+    assert runtime.request("GET", "api/colab/build-info", token=token).status == 404
+    status, body, _ = runtime.request("GET", "colab-guard/v1/resources", token=token)
     assert status == 200 and json.loads(body)["environment"]["kind"] == "colab"
 
 
@@ -494,4 +467,5 @@ def test_a_port_in_use_is_an_error_not_another_port(tmp_path, runtime_env):
             runtime.stop()
     # Then it stops with an error instead of moving to a port Colab's dialog does not name
     assert code != 0
-    assert str(port) in runtime.log.read_text()
+    with open(runtime.log_path) as f:
+        assert str(port) in f.read()

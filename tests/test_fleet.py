@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.parse
 
@@ -21,6 +20,7 @@ import pytest
 import yaml
 from hub_helpers import free_port, start_hub, stop_hub
 from kernel_helpers import start_notebook_kernel
+from live_server import LiveServer, isolated_env
 
 from colab_guard.contract.files import write_json_atomic
 from colab_guard.contract.paths import notebook_key, user_root
@@ -214,11 +214,14 @@ class Fleet:
         self.work = str(work)
         self.http = httpx.Client(timeout=30)
         self.processes: list[Process] = []
+        self.plain: LiveServer | None = None
         self.hub = start_hub(os.path.join(self.work, "hub"), FLEET_HUB_CONFIG.format(nvml=NVML_A100X2, token=PROMETHEUS_TOKEN))
 
     def close(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+        if self.plain is not None:
+            self.plain.stop()
         self.http.close()
         stop_hub(self.hub)
 
@@ -236,28 +239,18 @@ class Fleet:
     def start_plain_server(self) -> tuple[int, str]:
         """A Jupyter server outside JupyterHub, with its own token: deploy/prometheus/plain-server.yml's case."""
         root = os.path.join(self.work, "plain")
-        config_dir = os.path.join(root, "config")
-        os.makedirs(config_dir)
-        os.makedirs(os.path.join(root, "notebooks"))
-        port, token = free_port(), "colab-guard-plain-" + "2" * 16
-        with open(os.path.join(config_dir, "jupyter_server_config.json"), "w") as f:
-            json.dump({"ServerApp": {"jpserver_extensions": {"colab_guard": True}},
-                       "ColabGuard": {"usage_log_interval": 0, "snapshot_dir": os.path.join(root, "snapshots")}}, f)  # fmt: skip
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTERHUB_")}
-        env.update(HOME=root, JUPYTER_CONFIG_DIR=config_dir, JUPYTER_DATA_DIR=os.path.join(root, "data"),
-                   JUPYTER_RUNTIME_DIR=os.path.join(root, "runtime"))  # fmt: skip
-        argv = [sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-                f"--ServerApp.root_dir={os.path.join(root, 'notebooks')}"]  # fmt: skip
-        process = Process(argv, os.path.join(root, "server.log"), env=env, cwd=root)
-        self.processes.append(process)
-        url = f"http://127.0.0.1:{port}/api/status"
-        process.wait_for(
-            lambda: self.http.get(url, headers={"Authorization": f"token {token}"}).status_code == 200,
-            60,
-            "the plain server did not start",
+        os.makedirs(root)
+        token = "colab-guard-plain-" + "2" * 16
+        server = LiveServer(
+            root,
+            "--ColabGuard.usage_log_interval=0",
+            f"--ColabGuard.snapshot_dir={os.path.join(root, 'snapshots')}",
+            token=token,
+            env=isolated_env(root, HOME=root),
         )
-        return port, token
+        self.plain = server
+        server.wait_ready()
+        return server.port, token
 
     def start_prometheus(self, config: dict) -> str:
         path = os.path.join(self.work, "prometheus.yml")
