@@ -24,7 +24,9 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 from kernel_harness import Cgroup, Kernel, throttle_settings
+from runaway import grow_cell
 
 from colab_guard.contract.manifests import notebook_snapshots
 
@@ -32,15 +34,6 @@ SETUP = """
 import numpy as np
 held = np.arange({n} // 8, dtype=np.float64)
 labels = [f"row-{{i}}" for i in range(10_000)]
-"""
-RUNAWAY = """
-import time
-def grow(step):
-    chunks = []
-    while True:
-        chunks.append(np.ones(step // 8))
-        time.sleep(0.1)
-grow({step})
 """
 CASES = [(1.5, 0.4), (8.0, 0.4), (8.0, 4.0)]  # (container GiB, namespace GiB)
 RATES = [100, 250, 1000]  # MB/s
@@ -59,7 +52,7 @@ def one_run(limit_gib: float, namespace_gib: float, rate_mb: int, idle: float, d
         time.sleep(1.5)  # the watcher reads its new cgroup
         kernel.run(SETUP.format(n=int(namespace_gib * (1 << 30))))
         time.sleep(idle)
-        kernel.start(RUNAWAY.format(step=rate_mb * 100_000))
+        kernel.start(grow_cell(rate_mb * 1e6))
         if not kernel.wait_dead(300):
             print("  the kernel did not die", file=sys.stderr)
             return False

@@ -6,23 +6,13 @@ import json
 import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from runaway import grow_cell
 
 SETUP = """
-import numpy as np, time
+import numpy as np
 before = np.arange(1_000_000)
 keep = {"a": [1, 2, 3]}
-
-def grow(rate, limit, prefill=0.7, chunk_mib=20):
-    # a runaway cell: fills to `prefill` of the limit quickly, then grows at `rate` bytes/s
-    chunks, n = [], (chunk_mib << 20) // 8
-    while len(chunks) * (chunk_mib << 20) < prefill * limit:
-        chunks.append(np.ones(n))
-    pause = (chunk_mib << 20) / rate
-    while True:
-        chunks.append(np.ones(n))
-        time.sleep(pause)
 """
-
 RATES = [50e6, 200e6, 500e6, 1e9]  # bytes per second
 
 
@@ -55,7 +45,7 @@ async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serve
             for _ in range(RUNS_PER_RATE):
                 # When a cell grows memory toward the limit
                 try:
-                    out = await kernel.run(f"grow({rate}, {limit})", timeout=30)
+                    out = await kernel.run(grow_cell(rate, limit, prefill=0.7), timeout=30)
                 except TimeoutError:
                     out = {"data": []}  # no reply: the kernel was killed
                 alive = await manager.is_alive() and manager.provisioner.process.pid == pid

@@ -10,6 +10,7 @@ import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
 from kernel_helpers import start_notebook_kernel, wait_for_postmortem
+from runaway import grow_cell
 
 MiB = 1 << 20
 
@@ -32,15 +33,8 @@ same = labels                                                   # a second name 
 # Printed before the kill and after the restore: equal only if every value and the aliasing survived.
 FINGERPRINT = "print(hashlib.sha1(big.tobytes()).hexdigest(), float(frame.y.sum()), labels[-1], same is labels)"
 
-# Grows by 20 MiB every 0.1 s (about 200 MB/s) inside a function, as a runaway cell does.
-RUNAWAY = """
-def grow():
-    chunks = []
-    while True:
-        chunks.append(np.ones((20 << 20) // 8))
-        time.sleep(0.1)
-grow()
-"""
+# Grows by 20 MiB every 0.1 s (about 200 MB/s), as a runaway cell does.
+RUNAWAY = grow_cell(200e6)
 
 
 @pytest.mark.cgroup

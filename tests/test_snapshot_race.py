@@ -16,6 +16,7 @@ import pytest
 from cgroup_helpers import memory_cgroup, slow_disk  # noqa: F401 - fixtures
 from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
 from kernel_helpers import start_notebook_kernel, wait_for_postmortem
+from runaway import grow_cell
 
 
 @pytest.fixture
@@ -31,15 +32,6 @@ held = np.random.default_rng(1).random(50_000_000)   # 400 MB
 names = [f"row-{i}" for i in range(50_000)]
 """
 FINGERPRINT = "print(hashlib.sha1(held.tobytes()).hexdigest(), names[-1])"
-RUNAWAY = """
-import time
-def grow(step):
-    chunks = []
-    while True:
-        chunks.append(np.ones(step // 8))
-        time.sleep(0.1)
-grow({step})
-"""
 
 
 @pytest.mark.cgroup
@@ -61,7 +53,7 @@ async def test_a_complete_snapshot_survives_fast_growth(
     await asyncio.sleep(idle_seconds)
 
     # When the next cell grows memory at once, until the OOM killer strikes
-    kernel.client.execute(RUNAWAY.format(step=rate_mb * 100_000))
+    kernel.client.execute(grow_cell(rate_mb * 1e6))
     report = await wait_for_postmortem(jp_fetch, kernel.id)
     assert report is not None and report["cause"] == "oom-killer", report
 
