@@ -152,4 +152,9 @@ class TestCost:
         # the recorded A100 sits at 2 % utilisation holding 30 GB: all of it is low-utilisation time
         assert cost["accrued_low_utilization"] == pytest.approx(cost["accrued"], rel=0.05, abs=1e-4)
         (warning,) = [w for w in body["warnings"] if w["kind"] == "low-utilization"]
-        assert "under 10% utilisation" in warning["message"] and "input pipeline" in warning["message"]
+        assert "under 10% utilisation" in warning["message"]
+        # no kernel runs on this server while the recorded processes hold the GPU: the one cause named, with its figures
+        assert warning["cause"] == "held-elsewhere" and "No kernel of this server is running" in warning["message"]
+        assert "input pipeline" not in warning["message"]
+        evidence = warning["evidence"]
+        assert evidence["gpu_utilization"] == 2 and evidence["gpu_memory_used"] == 30114 << 20
