@@ -43,6 +43,8 @@ def _cost_line(cost: dict) -> list[str]:
         f"At low GPU utilisation: {words.format_money(cost['accrued_low_utilization'], cost['unit'])}{share}"
         + (
             f" (measured over the {words.format_duration(cost['low_utilization_measured_seconds'])} this kernel has watched)"
+            if (cost.get("low_utilization_measured_seconds") or 0) >= 60
+            else " (measured by this kernel: it has watched for under a minute)"
             if cost.get("low_utilization_measured_seconds") is not None
             else ""
         ),
@@ -159,7 +161,7 @@ class StatusView:
                 lines.append(f"Advice: {warning['message']}")
             else:
                 lines.append(f"Warning: {warning['message']}")
-        cells = [c for c in s.get("cells") or [] if not c.get("running")]
+        cells = [c for c in s.get("cells") or [] if not c.get("running") and not c.get("first_line", "").startswith("%guard ")]
         if cells:
             lines.append("Memory by cell (%guard cells for more):")
             lines += [f"  {cell_line(c)}" for c in cells[-3:]]
@@ -182,12 +184,12 @@ class StatusView:
 
     def _repr_html_(self) -> str:
         m = self.status["memory"]
-        rows = "".join(f"<div>{html.escape(line)}</div>" for line in self._lines()[1:])
+        rows = "".join(f'<div style="white-space:pre-wrap">{html.escape(line)}</div>' for line in self._lines()[1:])
         return (
             '<div style="font-family:var(--jp-ui-font-family,sans-serif);font-size:13px">'
             f"<div><b>colab-guard</b> · {html.escape(self._header())}</div>"
             f"<div>Memory {_bar(m['percent'])} "
-            f"{html.escape(words.format_bytes_pair(m['working_set'], m['limit']))} ({m['percent']:.0f}%, "
+            f"{html.escape(words.format_bytes_pair(m['working_set'], m['limit']))} ({words.format_percent(m['percent'])}, "
             f"{html.escape(words.limit_source_label(m['limit_source']))})</div>"
             f"{rows}</div>"
         )

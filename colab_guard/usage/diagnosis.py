@@ -97,8 +97,23 @@ def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def current(samples: list[dict[str, Any]], least: int = 3) -> list[dict[str, Any]]:
+    """The samples since the cell state last changed (a cell started or ended), if there are ``least``
+    of them: the cause is what happens now, not an average with what happened before."""
+    if not samples or samples[-1].get("executing") is None:
+        return samples
+    state = samples[-1]["executing"]
+    n = 0
+    for sample in reversed(samples):
+        if sample.get("executing") != state:
+            break
+        n += 1
+    return samples[-n:] if n >= least else samples
+
+
 def diagnose(samples: list[dict[str, Any]], threshold: float = 10.0, seconds: float | None = None) -> Diagnosis:
     """The cause the samples of one run of low utilisation point to (see the module's docstring)."""
+    samples = current(samples)
     gpu = _gpu_figures(samples)
     evidence: dict[str, Any] = {"samples": len(samples), "minutes": _round(None if seconds is None else seconds / 60), **gpu}
     busy = f"{gpu['gpu_utilization']:.0f}% busy" if gpu["gpu_utilization"] is not None else "idle"
