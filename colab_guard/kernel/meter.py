@@ -17,11 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 
-import psutil
-
 from ..contract.accelerator_log import append_accelerator_line
 from ..contract.ownership import SnapshotError
 from ..contract.settings import WatcherSettings
+from ..readers.host import ProcessCpu
 from ..readers.nvml import GpuReader, GpuReading
 from ..readers.tpu import detect_tpu
 from ..usage.cost import CostMeter, low_utilization_warning
@@ -33,46 +32,6 @@ LOG_INTERVAL = 60.0
 def read_tpus() -> tuple[list[dict], list[str]]:
     """TPU evidence (device files under ``COLAB_GUARD_DEV_ROOT``, a test's tree, else /dev; variables)."""
     return detect_tpu(os.environ, os.environ.get("COLAB_GUARD_DEV_ROOT") or "/dev")
-
-
-class ProcessCpu:
-    """CPU of this process and of its children since the previous call, in percent of one core."""
-
-    def __init__(self) -> None:
-        self.me = psutil.Process()
-        self._children: dict[int, psutil.Process] = {}
-        self._last: tuple[float, float, dict[int, float]] | None = None
-
-    @staticmethod
-    def _seconds(proc: psutil.Process) -> float:
-        times = proc.cpu_times()
-        return times.user + times.system
-
-    def read(self) -> dict:
-        now = time.monotonic()
-        try:
-            mine = self._seconds(self.me)
-            children = self.me.children(recursive=True)
-        except psutil.Error:
-            return {"cpu": None, "workers_cpu": None, "workers": 0}
-        used: dict[int, float] = {}
-        for child in children:
-            proc = self._children.setdefault(child.pid, child)
-            try:
-                used[child.pid] = self._seconds(proc)
-            except psutil.Error:
-                continue
-        self._children = {pid: p for pid, p in self._children.items() if pid in used}
-        last, self._last = self._last, (now, mine, used)
-        if last is None or now - last[0] <= 0:
-            return {"cpu": None, "workers_cpu": None, "workers": len(used)}
-        wall = now - last[0]
-        workers = sum(max(0.0, s - last[2].get(pid, s)) for pid, s in used.items())
-        return {
-            "cpu": round(100 * max(0.0, mine - last[1]) / wall, 1),
-            "workers_cpu": round(100 * workers / wall, 1),
-            "workers": len(used),
-        }
 
 
 class AcceleratorMeter:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -16,7 +17,7 @@ from collections.abc import Callable, Mapping
 import psutil
 
 from ..readers.environment import detect_environment
-from ..readers.host import CpuReader, disk_usage
+from ..readers.host import CpuReader, ProcessCpu, disk_usage
 from ..readers.memory import MemoryReader
 from ..readers.nvml import GpuReader
 from ..readers.tpu import detect_tpu
@@ -58,8 +59,12 @@ class Sampler:
         # kernel id -> execution state ("busy", "idle"...), set from the event loop with the pids
         self.kernel_states: dict[str, str | None] = {}
         self.kernel_usage: dict[str, dict] = {}
-        self._processes: dict[int, psutil.Process] = {}  # kept between samples: CPU is measured between two
+        self._cpu: dict[int, ProcessCpu] = {}  # kept between samples: CPU is measured between two
         self.host = socket.gethostname()
+        try:
+            self.cpus: int | None = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            self.cpus = os.cpu_count()
         self._last_t: float | None = None
         self._kernels_at = float("-inf")
         self.disk_paths = dict(disk_paths)
@@ -118,7 +123,7 @@ class Sampler:
         gpus = [a for a in payload["accelerators"] if a.get("kind") == "gpu"]
         self.history.add(now, memory.get("working_set"), memory.get("limit"), gpus)
         if now - self._kernels_at >= KERNEL_SAMPLE_SECONDS or set(self.kernel_pids) != set(self.kernel_usage):
-            self.kernel_usage = kernel_tree_usage(dict(self.kernel_pids), gpus, self._processes)
+            self.kernel_usage = kernel_tree_usage(dict(self.kernel_pids), gpus, self._cpu)
             self._kernels_at = now
         if self._last_t is not None:
             dt = max(0.0, min(now - self._last_t, 10 * self.interval))
@@ -159,9 +164,12 @@ class Sampler:
             "kernels": len(states),
             "executing": states.get(focus) == "busy",
             "cpu": u.get("cpu"),
+            "cpu_demand": u.get("cpu_demand"),
             "workers_cpu": u.get("workers_cpu"),
+            "workers_demand": u.get("workers_demand"),
             "workers": u.get("workers", 0),
             "held": u.get("gpu_memory") or None,
+            "cpus": self.cpus,
         }
 
     def _run(self) -> None:
@@ -193,19 +201,17 @@ class Sampler:
         return self._thread is not None and self._thread.is_alive()
 
 
-def kernel_tree_usage(
-    kernel_pids: dict[str, int], gpus: list[dict], processes: dict[int, psutil.Process] | None = None
-) -> dict[str, dict]:
+def kernel_tree_usage(kernel_pids: dict[str, int], gpus: list[dict], cpu: dict[int, ProcessCpu] | None = None) -> dict[str, dict]:
     """RSS of each kernel's whole process tree, the GPU memory NVML counts for those pids, and CPU.
 
     One pass over the process table serves every kernel (psutil's children() would scan it once
-    per kernel: with 50 kernels that alone cost several percent of a core). CPU (percent of one
-    core, the kernel process and its children apart) is measured since the previous call, through
-    the ``processes`` kept between calls; None at the first.
+    per kernel: with 50 kernels that alone cost several percent of a core). CPU (the kernel
+    process and its children apart, used and wanted: ``readers.host.ProcessCpu``) is measured
+    since the previous call, through the ``cpu`` readers kept between calls; None at the first.
     """
     if not kernel_pids:
         return {}
-    processes = {} if processes is None else processes
+    cpu = {} if cpu is None else cpu
     children: dict[int, list[int]] = {}
     for proc in psutil.process_iter(["ppid"]):
         children.setdefault(proc.info["ppid"], []).append(proc.pid)
@@ -214,7 +220,6 @@ def kernel_tree_usage(
         for p in g.get("processes", []):
             gpu_by_pid[p["pid"]] = gpu_by_pid.get(p["pid"], 0) + (p.get("used_memory") or 0)
     out = {}
-    seen: set[int] = set()
     for kernel_id, root in kernel_pids.items():
         tree, todo = [], [root]
         while todo:
@@ -222,35 +227,26 @@ def kernel_tree_usage(
             tree.append(pid)
             todo.extend(children.get(pid, []))
         rss, alive = 0, []
-        cpu: float | None = None
-        workers_cpu: float | None = None
         for pid in tree:
-            known = pid in processes
             try:
-                proc = processes.setdefault(pid, psutil.Process(pid))
-                rss += proc.memory_info().rss
-                percent = proc.cpu_percent(None)  # since the previous call on this Process
+                rss += psutil.Process(pid).memory_info().rss
                 alive.append(pid)
             except psutil.Error:
-                processes.pop(pid, None)
                 continue
-            seen.add(pid)
-            if not known:
-                continue  # a first call measures nothing
-            if pid == root:
-                cpu = percent
-            else:
-                workers_cpu = (workers_cpu or 0.0) + percent
+        try:
+            reader = cpu.get(root) or cpu.setdefault(root, ProcessCpu(root))
+            load = reader.read(children=[pid for pid in alive if pid != root])
+        except psutil.Error:
+            load = {}
         out[kernel_id] = {
             "rss": rss if alive and rss else None,  # null until really measured, never a fake 0
             "gpu_memory": sum(gpu_by_pid.get(pid, 0) for pid in alive) if gpus else None,
             "pids": sorted(alive),
-            "cpu": cpu,
-            "workers_cpu": workers_cpu if workers_cpu is not None else (0.0 if cpu is not None else None),
-            "workers": len(alive) - 1 if root in alive else len(alive),
+            **{k: load.get(k) for k in ("cpu", "cpu_demand", "workers_cpu", "workers_demand")},
+            "workers": len([pid for pid in alive if pid != root]),
         }
-    for pid in set(processes) - seen:
-        del processes[pid]
+    for root in set(cpu) - set(kernel_pids.values()):
+        del cpu[root]
     return out
 
 

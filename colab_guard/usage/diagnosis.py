@@ -8,8 +8,11 @@ memory). Each sample is a dict::
     executing    whether a cell was running (None: unknown)
     idle_seconds seconds since the last cell finished (None: unknown, or running)
     cpu          the kernel process's CPU, percent of one core (None: unknown)
+    cpu_demand   how much of the time its busiest thread ran or waited for a core, percent
     workers_cpu  its child processes' CPU together (data-loader workers), percent of one core
+    workers_demand  the same demand, added up over its child processes
     workers      how many child processes it has
+    cpus         the cores this kernel may use (None: unknown)
     held         GPU memory the kernel's processes hold, bytes (None: not attributable)
     kernels      how many kernels the server runs (server side; 0: the memory is held elsewhere)
 
@@ -18,7 +21,9 @@ The causes, in the order they are tried:
 0. ``held-elsewhere``: no kernel at all while GPU memory is held (the server's view).
 1. ``idle-kernel``: no cell running while GPU memory is held: shut it down.
 2. ``host-to-device``: a cell running with heavy PCIe traffic into the GPU.
-3. ``input-pipeline``: a cell running with the kernel or all its workers CPU-bound.
+3. ``input-pipeline``: a cell running with the kernel, or its workers, or both together on every
+   core it may use, CPU-bound: the median of the samples at 85 % of a core or more, counting
+   what the threads wanted (running or waiting for a core) where schedstat says it.
 4. ``small-batch``: a cell running, the CPU not saturated, GPU memory used far below the card's.
 5. ``unknown``: none of these signatures; the figures are still given.
 """
@@ -54,6 +59,15 @@ class Diagnosis:
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def _median(values: list[float]) -> float | None:
+    """CPU figures: the median, which one sample taken as a process started does not drag down."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _known(samples: list[dict[str, Any]], key: str) -> list[float]:
@@ -144,13 +158,31 @@ def diagnose(samples: list[dict[str, Any]], threshold: float = 10.0, seconds: fl
         )
 
     running = not states or states.count(True) >= MAJORITY * len(states)
-    cpu = _mean(_known(samples, "cpu"))
-    workers_cpu = _mean(_known(samples, "workers_cpu"))
+    cpu = _median(_known(samples, "cpu"))
+    workers_cpu = _median(_known(samples, "workers_cpu"))
+    # what the threads wanted (running or waiting for a core), where the kernel keeps schedstat:
+    # on a machine shared with others a CPU-bound thread may get half a core and want all of it
+    want = _median(_known(samples, "cpu_demand"))
+    workers_want = _median(_known(samples, "workers_demand"))
     workers = max((int(s.get("workers") or 0) for s in samples), default=0)
-    evidence.update(kernel_cpu_percent=_round(cpu), workers=workers, workers_cpu_percent=_round(workers_cpu))
+    cpus = min((int(s["cpus"]) for s in samples if s.get("cpus")), default=None)
+    evidence.update(
+        kernel_cpu_percent=_round(cpu),
+        kernel_cpu_demand_percent=_round(want),
+        workers=workers,
+        workers_cpu_percent=_round(workers_cpu),
+        workers_cpu_demand_percent=_round(workers_want),
+        cpus=cpus,
+    )
+    main = want if want is not None else cpu
+    helpers = workers_want if workers_want is not None else workers_cpu
     cpu_text = "the kernel " + (f"at {cpu:.0f}% of a core" if cpu is not None else "(CPU unknown)")
+    if want is not None and cpu is not None and want - cpu >= 10:
+        cpu_text += f", wanting one {want:.0f}% of the time"
     if workers:
         cpu_text += f", {workers} worker process{'es' if workers > 1 else ''} at {workers_cpu or 0:.0f}% together"
+        if workers_want is not None and workers_cpu is not None and workers_want - workers_cpu >= 10:
+            cpu_text += f" (wanting {workers_want:.0f}%)"
     rx = gpu["pcie_rx_bytes_per_second"]
     if running and rx is not None and rx >= HEAVY_PCIE_BYTES:
         return Diagnosis(
@@ -160,9 +192,12 @@ def diagnose(samples: list[dict[str, Any]], threshold: float = 10.0, seconds: fl
             "dataset to the GPU once if it fits, use pinned memory and non_blocking copies.",
             evidence,
         )
-    main_bound = cpu is not None and cpu >= SATURATED_PERCENT
-    workers_bound = workers > 0 and workers_cpu is not None and workers_cpu >= SATURATED_PERCENT * workers
-    if running and (main_bound or workers_bound):
+    main_bound = main is not None and main >= SATURATED_PERCENT
+    # workers share the machine's cores: as many busy as there are cores is saturation too
+    busy_cores = min(workers, cpus) if cpus else workers
+    workers_bound = workers > 0 and helpers is not None and helpers >= SATURATED_PERCENT * busy_cores
+    whole_bound = cpus is not None and cpu is not None and cpu + (workers_cpu or 0) >= SATURATED_PERCENT * cpus
+    if running and (main_bound or workers_bound or whole_bound):
         return Diagnosis(
             "input-pipeline",
             f"A cell is running with the CPU saturated ({cpu_text}) while the GPU waits ({busy}): the input "
