@@ -7,12 +7,16 @@ import json
 import re
 
 import pytest
-from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
 
 
 @pytest.fixture
-def jp_server_config(jp_server_config, nvml_recording):  # noqa: F811 - extends the shared fixture
+def jp_server_config(jp_server_config, nvml_recording, tmp_path):
+    """Real kernels, a private snapshot dir, and limits mirrored as an admin would for Colab's."""
+    jp_server_config["MultiKernelManager"] = {"default_kernel_name": "python3"}
     jp_server_config["ColabGuard"].update(
+        snapshot_dir=str(tmp_path / "snapshots"),
+        background_snapshots=False,
         max_lifetime=3600,
         idle_timeout=900,
         nvml_recording=nvml_recording("t4"),
