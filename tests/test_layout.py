@@ -42,11 +42,7 @@ def test_the_contract_and_the_usage_arithmetic_need_only_the_standard_library(tm
         if name.endswith(".py") and name != "__init__.py"
     )
     assert "colab_guard.contract.server_state" in modules and "colab_guard.usage.diagnosis" in modules
-    code = (
-        "import sys; base = set(sys.modules)\n"
-        f"import {', '.join(modules)}\n"
-        "print('\\n'.join(sorted(set(sys.modules) - base)))"
-    )
+    code = f"import sys; base = set(sys.modules)\nimport {', '.join(modules)}\nprint('\\n'.join(sorted(set(sys.modules) - base)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     # Then every module it brought is colab-guard's own or the standard library's
