@@ -45,10 +45,12 @@ def kernel_id(connection_file: str | None = None) -> str | None:
     """This kernel's id, from its connection file's name (``kernel-<id>.json``, as Jupyter servers name it)."""
     if connection_file is None:
         try:
-            from ipykernel.connect import get_connection_file
+            from ipykernel.kernelapp import IPKernelApp
 
-            connection_file = get_connection_file()
-        except (ImportError, RuntimeError, AttributeError):
+            if not IPKernelApp.initialized():
+                return None  # not a kernel: plain IPython, a terminal
+            connection_file = IPKernelApp.instance().connection_file
+        except Exception:  # noqa: BLE001 - another traitlets application, an older ipykernel: no kernel id
             return None
     match = _KERNEL_FILE.search(os.path.basename(connection_file or ""))
     return match.group(1) if match else None
