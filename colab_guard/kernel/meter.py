@@ -5,8 +5,8 @@ thread of its own, every ``meter_interval`` seconds (5), it reads the GPUs throu
 memory watcher never does), whether a cell is running and this kernel's CPU and its workers'
 (child processes: data-loader workers). From these it accounts the time at low GPU utilisation,
 diagnoses the cause (``usage.diagnosis``) and, once per run of it, tells the notebook. While an
-accelerator is attached it appends a line a minute to the user's accelerator log. On a machine
-with neither GPU nor TPU it reads once and stops.
+accelerator is attached, and no colab-guard server keeps a usage log, it appends a line a minute
+to the user's accelerator log. On a machine with neither GPU nor TPU it reads once and stops.
 """
 
 from __future__ import annotations
@@ -120,7 +120,8 @@ class AcceleratorMeter:
             if warning is not None:
                 self.told = True
                 self.notify("warning", warning["message"])
-        if self.accelerators and now - self._logged_at >= LOG_INTERVAL:
+        # a colab-guard server keeps its own usage log (and counts the hours from it)
+        if self.accelerators and not self.settings.server and now - self._logged_at >= LOG_INTERVAL:
             self._logged_at = now
             self.log_line(now)
 
