@@ -2,10 +2,10 @@
 
 import pytest
 
-from colab_guard.server.cost import CostMeter, advice, match_rate
 from colab_guard.server.countdown import next_check_after
 from colab_guard.server.history import History
 from colab_guard.server.usage_log import UsageLog
+from colab_guard.usage.cost import CostMeter, advice, match_rate
 
 
 @pytest.mark.parametrize(

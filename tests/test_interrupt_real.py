@@ -63,6 +63,8 @@ async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serve
                 assert message, outcomes
                 stopped += 1
                 assert "of 0.75 GiB" in message and "Largest variables: before" in message
+                # and it names the cell that grew memory most: this one, still running when stopped
+                assert "The cell that grew memory most: [" in message and f"`grow({rate}, {limit})` (+" in message, message
                 # Then the variables defined before are intact and usable
                 check = await kernel.run("print(int(before.sum()), keep)")
                 assert check["text"] == "499999500000 {'a': [1, 2, 3]}\n", check

@@ -1,8 +1,11 @@
 """The architecture holds: the server reads the kernels' files through the contract, never the snapshot engine."""
 
 import json
+import os
 import subprocess
 import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LOAD_SERVER = """
 import json, sys, tempfile
@@ -30,14 +33,16 @@ def test_loading_the_server_extension_imports_neither_numpy_nor_the_pickler(tmp_
     assert not [m for m in modules if m.startswith(("colab_guard.snapshot", "colab_guard.kernel"))]
 
 
-def test_the_contract_needs_only_the_standard_library(tmp_path):
-    # Given a fresh interpreter importing every module of the on-disk contract
-    code = (
-        "import sys; base = set(sys.modules)\n"
-        "import colab_guard.contract.files, colab_guard.contract.heartbeat, colab_guard.contract.manifests, "
-        "colab_guard.contract.ownership, colab_guard.contract.paths, colab_guard.contract.settings\n"
-        "print('\\n'.join(sorted(set(sys.modules) - base)))"
+def test_the_contract_and_the_usage_arithmetic_need_only_the_standard_library(tmp_path):
+    # Given a fresh interpreter importing every module of the on-disk contract and of usage/
+    modules = sorted(
+        f"colab_guard.{package}.{name[:-3]}"
+        for package in ("contract", "usage")
+        for name in os.listdir(os.path.join(ROOT, "colab_guard", package))
+        if name.endswith(".py") and name != "__init__.py"
     )
+    assert "colab_guard.contract.server_state" in modules and "colab_guard.usage.diagnosis" in modules
+    code = f"import sys; base = set(sys.modules)\nimport {', '.join(modules)}\nprint('\\n'.join(sorted(set(sys.modules) - base)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     # Then every module it brought is colab-guard's own or the standard library's

@@ -135,13 +135,35 @@ class TestExternalLimits:
 
 class TestCost:
     @pytest.fixture
-    def jp_server_config(self, jp_server_config, nvml_recording):
+    def jp_server_config(self, jp_server_config, nvml_recording, tmp_path):
+        # the usage log of earlier sessions of this machine: 20 h of A100s in the last week, older lines
+        now = time.time()
+        lines = [
+            {"t": now - 3600 - 60 * i, "interval": 60, "host": "box", "accelerators": ["NVIDIA A100-SXM4-40GB"]}
+            for i in range(1200)
+        ]
+        lines += [
+            {"t": now - 9 * 86400 - 60 * i, "interval": 60, "host": "box", "accelerators": ["NVIDIA A100-SXM4-40GB"]}
+            for i in range(600)
+        ]
+        (tmp_path / "usage.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
         jp_server_config["ColabGuard"].update(
             nvml_recording=nvml_recording("a100x2"),
             rates={"a100": {"rate": 3.6, "unit": "USD"}},
             low_utilization_minutes=0.005,
+            weekly_accelerator_hours=24,
         )
         return jp_server_config
+
+    async def test_accelerator_hours_of_the_week_against_the_budget(self, jp_fetch):
+        body = await sessions(jp_fetch)
+        hours = body["accelerator_hours"]
+        # the 20 h logged this week, and this server's own first minute; the older week left out
+        assert hours["hours"] == pytest.approx(20 + 1 / 60, abs=0.01) and hours["budget"] == 24
+        assert hours["by_accelerator"] == {"NVIDIA A100-SXM4-40GB": hours["hours"]}
+        (warning,) = [w for w in body["warnings"] if w["kind"] == "accelerator-hours"]
+        assert "20.0 of your 24 accelerator hours used in the last 7 days" in warning["message"]
+        assert body["policy"]["weekly_accelerator_hours"]["value"] == 24
 
     async def test_cost_and_low_utilization_advice(self, jp_fetch):
         await asyncio.sleep(0.6)
@@ -152,4 +174,9 @@ class TestCost:
         # the recorded A100 sits at 2 % utilisation holding 30 GB: all of it is low-utilisation time
         assert cost["accrued_low_utilization"] == pytest.approx(cost["accrued"], rel=0.05, abs=1e-4)
         (warning,) = [w for w in body["warnings"] if w["kind"] == "low-utilization"]
-        assert "under 10% utilisation" in warning["message"] and "input pipeline" in warning["message"]
+        assert "under 10% utilisation" in warning["message"]
+        # no kernel runs on this server while the recorded processes hold the GPU: the one cause named, with its figures
+        assert warning["cause"] == "held-elsewhere" and "No kernel of this server is running" in warning["message"]
+        assert "input pipeline" not in warning["message"]
+        evidence = warning["evidence"]
+        assert evidence["gpu_utilization"] == 2 and evidence["gpu_memory_used"] == 30114 << 20

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -72,7 +73,11 @@ def list_snapshots(
         user = private_dir(snapshot_dir, user_folder())
         for name in sorted(os.listdir(user)):
             try:
+                if stat.S_ISREG(os.lstat(os.path.join(user, name)).st_mode):
+                    continue  # colab-guard's own files beside the notebooks' folders: server state, accelerator log
                 check_private_dir(os.path.join(user, name))
+            except FileNotFoundError:
+                continue  # gone meanwhile (a state file's temporary name, a folder renamed)
             except UnsafePathError as exc:
                 unsafe(exc)
                 continue

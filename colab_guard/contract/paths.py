@@ -20,9 +20,26 @@ COLAB_DRIVE = "/content/drive/MyDrive"
 NO_NOTEBOOK = "no-notebook"
 
 
-def default_snapshot_dir(env: Mapping[str, str] | None = None, drive: str = COLAB_DRIVE) -> str:
+def drive_dir(env: Mapping[str, str] | None = None) -> str:
+    """Where Google Drive's "My Drive" is mounted: Colab's place, or ``COLAB_GUARD_DRIVE`` (a Drive
+    mounted elsewhere, a test's Drive-like folder)."""
+    env = os.environ if env is None else env
+    return env.get("COLAB_GUARD_DRIVE") or COLAB_DRIVE
+
+
+def on_drive(path: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether ``path`` lies on Google Drive (so it outlives a Colab runtime)."""
+    drive = os.path.dirname(drive_dir(env).rstrip(os.sep)) or drive_dir(env)  # the mount, above My Drive
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(drive)]) == os.path.abspath(drive)
+    except ValueError:
+        return False
+
+
+def default_snapshot_dir(env: Mapping[str, str] | None = None, drive: str | None = None) -> str:
     """``COLAB_GUARD_SNAPSHOT_DIR``, else a folder on a mounted Google Drive, else the Jupyter data dir."""
     env = os.environ if env is None else env
+    drive = drive or drive_dir(env)
     if env.get("COLAB_GUARD_SNAPSHOT_DIR"):
         return os.path.abspath(os.path.expanduser(env["COLAB_GUARD_SNAPSHOT_DIR"]))
     if os.path.isdir(drive):
@@ -38,6 +55,17 @@ def notebook_key(notebook: str | None) -> str:
         return NO_NOTEBOOK
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", notebook.replace(os.sep, "__")).strip("-.")[-80:]
     return f"{readable}-{hashlib.sha1(notebook.encode()).hexdigest()[:8]}"
+
+
+def kernel_notebook(kernel_id: str) -> str:
+    """The identity of a kernel that cannot tell which notebook it runs: its own, never shared, so
+    that no other notebook's kernel ever restores its variables by default (nor it theirs)."""
+    return f"{NO_NOTEBOOK}/kernel-{kernel_id}"
+
+
+def is_kernel_notebook(notebook: str | None) -> bool:
+    """Whether ``notebook`` is a per-kernel identity (``kernel_notebook``) rather than a notebook's."""
+    return bool(notebook) and str(notebook).startswith(f"{NO_NOTEBOOK}/kernel-")
 
 
 def _readable(name: str) -> str:

@@ -1,22 +1,26 @@
-"""The kernel's own reading of its accelerators, on demand only (the watcher never touches NVML)."""
+"""The kernel's reading of its accelerators, on demand or by the meter (the memory watcher never touches NVML)."""
 
 from __future__ import annotations
 
 import os
 
-from ..readers.nvml import GpuReader
+from ..readers.nvml import GpuReader, GpuReading
 
 
-def read_gpus():
-    """One NVML reading, on demand only (the watcher never touches NVML); the server's recording
-    (COLAB_GUARD_NVML_RECORDING, for tests and demos) stands in for the driver where it set one."""
+def gpu_reader() -> GpuReader:
+    """An NVML reader; the server's recording (COLAB_GUARD_NVML_RECORDING, for tests and demos)
+    stands in for the driver where it set one."""
     recording = os.environ.get("COLAB_GUARD_NVML_RECORDING")
     if recording:
         from ..readers.nvml_replay import ReplayNvml
 
-        reader = GpuReader(ReplayNvml(recording))
-    else:
-        reader = GpuReader()
+        return GpuReader(ReplayNvml(recording))
+    return GpuReader()
+
+
+def read_gpus() -> GpuReading:
+    """One NVML reading, on demand."""
+    reader = gpu_reader()
     try:
         return reader.read()
     finally:

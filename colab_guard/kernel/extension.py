@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 
 from ..contract.settings import WatcherSettings
 from .guard import Guard
+from .identity import resolve
 from .interrupt import MemoryLimitInterrupt
 from .magics import GuardMagics
 
@@ -28,7 +29,8 @@ def load(shell) -> Guard:
         settings = WatcherSettings.from_env()
     except ValueError as exc:
         raise UsageError(f"colab-guard: {exc}") from None
-    _guard = Guard(shell, settings)
+    # which notebook: JPY_SESSION_NAME, or this kernel's session on the runtime's server (Colab)
+    _guard = Guard(shell, settings, resolve())
     shell.register_magics(GuardMagics(shell, guard=_guard))
     shell.events.register("pre_run_cell", _guard._pre_run)
     shell.events.register("post_run_cell", _guard._post_run)
@@ -39,6 +41,7 @@ def load(shell) -> Guard:
     if _guard.greeting:
         shell.events.register("pre_run_cell", _greet_once)
     _guard.watcher.start()
+    _guard.meter.start()
     _listen_for_snapshot_requests()
     return _guard
 
@@ -70,6 +73,9 @@ def unload(shell) -> None:
     """Stop the watcher and remove colab-guard's hooks from this kernel."""
     global _guard
     if _guard is not None:
+        if _guard.monitor is not None:
+            _guard.monitor.stop()
+        _guard.meter.stop()
         _guard.watcher.stop(clean=True)
         shell.events.unregister("pre_run_cell", _guard._pre_run)
         shell.events.unregister("post_run_cell", _guard._post_run)

@@ -11,28 +11,44 @@ import types
 
 import psutil
 
-from ..contract.heartbeat import pid_alive, read_heartbeat
+from ..contract.heartbeat import heartbeat_path, pid_alive, read_heartbeat
 from ..contract.manifests import SnapshotError, list_snapshots, notebook_snapshots
 from ..contract.paths import default_snapshot_dir
+from ..contract.renames import move_snapshots
 from ..contract.settings import WatcherSettings
+from ..readers.environment import detect_environment
 from ..readers.memory import MemoryReader, human_bytes
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.restore import restore_snapshot
-from .accelerators import accelerators, read_gpus
+from .accelerators import read_gpus
+from .cells import CellLog
 from .display import GiB, notify
 from .gpu_oom import explain, is_gpu_oom, kernels_by_pid
+from .identity import Identity, resolve
 from .interrupt import interrupt_thread
+from .meter import AcceleratorMeter
 from .watcher import Watcher
+
+# A kernel that could not tell its notebook at load asks again in its first cells (Colab's server
+# records a session once its kernel is up; a kernel loaded with --ext may ask too early).
+IDENTITY_RETRIES = 2
 
 
 class Guard:
     """One per kernel: owns the watcher and implements the user's commands."""
 
-    def __init__(self, shell, settings: WatcherSettings | None = None):
+    def __init__(self, shell, settings: WatcherSettings | None = None, identity: Identity | None = None):
         self.shell = shell
         self.settings = settings or WatcherSettings.from_env()
+        identity = identity or resolve(ask=False)
+        if self.settings.notebook is None:
+            self.settings.notebook = identity.notebook
+        self.identity = identity
+        self._identity_tries = 0 if not identity.known else IDENTITY_RETRIES
         self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
+        self.environment_kind = detect_environment()["kind"]
         self.greeting: str | None = None  # why the previous kernel of this notebook died, if it did
+        self.cells = CellLog(self._working_set)
         self.watcher = Watcher(
             shell.user_ns,
             self.settings,
@@ -41,7 +57,12 @@ class Guard:
             notify=self._notify,
             reader=MemoryReader(config_limit=self.settings.memory_limit),
             interrupt=self._interrupt_cell,
+            cells=self.cells,
         )
+        self.meter = AcceleratorMeter(
+            self.settings, lambda: self.snapshot_dir, lambda: self.watcher.cell_state, notify=self._notify
+        )
+        self.monitor = None  # the %guard monitor line, while it runs
         self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
         self.suppressed = False  # inside %%guard off
         self.deliveries: list[float] = []
@@ -62,12 +83,22 @@ class Guard:
             else "no snapshot could be taken"
         )
         top = ", ".join(f"{name} ({human_bytes(size)})" for name, size in self.largest()[:5])
+        blame = self.cells.blame(reading.working_set)
         return (
             f"memory at {reading.working_set / GiB:.2f} of {reading.limit / GiB:.2f} GiB "
             f"({reading.percent:.0f}%): colab-guard stopped this cell before the out-of-memory killer "
             f"could end the kernel; your variables are intact and {when}. Largest variables: {top or 'none'}. "
-            "Free memory with `del NAME`, or run the cell under `%%guard off` to take the risk."
+            + (f"{blame} " if blame else "")
+            + "Free memory with `del NAME`, or run the cell under `%%guard off` to take the risk."
         )
+
+    def _working_set(self) -> int | None:
+        """A fresh reading of the working set (for a cell's start and end)."""
+        try:
+            reading = self.watcher.reader.read()
+        except (OSError, ValueError, KeyError):
+            return None
+        return reading.working_set
 
     def largest(self) -> list[tuple[str, int]]:
         sizes = []
@@ -79,13 +110,18 @@ class Guard:
                 sizes.append((name, size))
         return sorted(sizes, key=lambda item: -item[1])
 
-    def _pre_run(self, *args):
+    def _pre_run(self, info=None, *args):
         # ipykernel may run cells off the main thread: interrupt the one that runs this cell
         self.executing = threading.get_ident()
         self.watcher.cell_state = {"executing": True, "idle_since": None}
         self.watcher.cell_started()
+        if self._identity_tries < IDENTITY_RETRIES:
+            self._identity_tries += 1
+            self.learn_identity()
+        self.cells.start(getattr(self.shell, "execution_count", None), getattr(info, "raw_cell", None))
 
     def _post_run(self, result=None, *args):
+        self.cells.finish()
         self.executing = None
         self.watcher.cell_state = {"executing": False, "idle_since": time.time()}
         self.watcher.cell_finished()
@@ -117,6 +153,42 @@ class Guard:
     def _notify(self, level: str, message: str) -> None:
         notify(level, message)
 
+    # -- which notebook this is
+    def learn_identity(self) -> bool:
+        """Ask again which notebook this kernel runs; adopt it (with this kernel's snapshots so far)."""
+        found = resolve()
+        if not found.known or found.notebook == self.settings.notebook:
+            return False
+        old = self.settings.notebook
+        self.identity, self._identity_tries = found, IDENTITY_RETRIES
+        try:
+            move_snapshots(self.snapshot_dir, old, found.notebook)  # this kernel's own: they are this notebook's
+        except (OSError, SnapshotError):
+            pass
+        self.settings.notebook = found.notebook
+        self.watcher.heartbeat_path = heartbeat_path(self.snapshot_dir, found.notebook)
+        greeting = self.previous_death()
+        if greeting and greeting != self.greeting:
+            self.greeting = greeting
+            self._notify("warning", greeting)
+        return True
+
+    # -- settings from the notebook (%guard config)
+    def configure(self, values: dict) -> list[str]:
+        """Apply settings to this kernel now (validated together); returns the names changed."""
+        new = self.settings.with_values(values)  # ValueError: nothing applied
+        changed = [name for name in values if getattr(self.settings, name) != getattr(new, name)]
+        for name in values:
+            setattr(self.settings, name, getattr(new, name))
+            self.settings.sources[name] = "this kernel (%guard config)"
+        if "snapshot_dir" in changed:
+            self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
+            self.watcher.snapshot_dir = self.snapshot_dir
+            self.watcher.heartbeat_path = heartbeat_path(self.snapshot_dir, self.settings.notebook)
+        if "memory_limit" in changed:
+            self.watcher.reader.config_limit = self.settings.memory_limit
+        return changed
+
     # -- the Python API (the magics call these)
     def snapshot(self):
         self.watcher.last = self.watcher.reader.read()
@@ -126,7 +198,35 @@ class Guard:
         return result
 
     def restore(self, snapshot: str | None = None, names: list[str] | None = None, use_mmap: bool = False):
+        """Restore this notebook's newest snapshot, or the one named (of any notebook of this user's).
+
+        A kernel that does not know its notebook never picks another notebook's snapshot by itself.
+        """
+        if snapshot is None and not self.identity.known:
+            if not notebook_snapshots(self.snapshot_dir, self.settings.notebook):
+                raise SnapshotError(self.unknown_notebook_message())
         return restore_snapshot(self.shell.user_ns, self.snapshot_dir, self.settings.notebook, snapshot, names, use_mmap)
+
+    def unknown_notebook_message(self) -> str:
+        """Why ``%guard restore`` without a name refuses here, and the snapshots to choose from."""
+        why = self.identity.source
+        lines = [
+            f"this kernel does not know which notebook it runs ({why}), so colab-guard will not guess whose "
+            "variables to load: name the snapshot, `%guard restore SNAPSHOT`."
+        ]
+        try:
+            snaps = list_snapshots(self.snapshot_dir)
+        except SnapshotError:
+            snaps = []
+        if snaps:
+            lines.append("Snapshots of yours:")
+            for snap in snaps[:20]:
+                lines.append(
+                    f"  {snap['id']}  {snap['created']}  {len(snap['variables'])} variables  {snap.get('notebook') or 'no notebook'}"
+                )
+        else:
+            lines.append(f"There is no snapshot of yours in {self.snapshot_dir}.")
+        return "\n".join(lines)
 
     def snapshots(self, every: bool = False) -> list[dict]:
         """This notebook's snapshots (or every notebook's), newest first."""
@@ -135,18 +235,10 @@ class Guard:
         return notebook_snapshots(self.snapshot_dir, self.settings.notebook)
 
     def status(self) -> dict:
-        reading = self.watcher.reader.read()
-        snaps = self.snapshots()
-        return {
-            "memory": reading.to_dict(),
-            "watching": self.watcher.running,
-            "warn_percent": self.settings.warn_percent,
-            "snapshot_percent": self.settings.snapshot_percent,
-            "snapshot_dir": self.snapshot_dir,
-            "notebook": self.settings.notebook,
-            "latest_snapshot": None if not snaps else {k: snaps[0][k] for k in ("id", "created", "variables", "skipped")},
-            "accelerators": accelerators(),
-        }
+        """Everything the kernel can know: see ``status.gather``."""
+        from .status import gather
+
+        return gather(self)
 
     def previous_death(self) -> str | None:
         """One line about the previous kernel of this notebook if it died near the limit."""

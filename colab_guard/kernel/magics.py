@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from ..contract.manifests import SnapshotError
+from ..contract.settings import CONFIGURABLE, ENV, parse_value, remember, settings_file
 from ..readers.memory import human_bytes
-from .display import StatusView
+from . import words
+from .display import CELLS_HEADER, StatusView, cell_line
+from .monitor import DEFAULT_INTERVAL, Monitor
 
-USAGE = """%guard status                      memory headroom, accelerator and the latest snapshot
+USAGE = """%guard status                      everything about this runtime: accelerator, memory, disks, countdowns, cost
+%guard monitor [SECONDS | off]     a status line in this cell's output, updated every few seconds
+%guard cells                       memory by cell: what each of the last cells added, and its peak
+%guard config [NAME=VALUE ...]     show the watcher's settings, or set them (remembered for your next kernels)
 %guard snapshot                    save your variables now
 %guard list [--all]                the snapshots of this notebook (--all: of every notebook)
 %guard restore [SNAPSHOT] [NAMES]  load a snapshot's variables (all, or NAMES) [--mmap: lazy, for large arrays]
@@ -32,11 +40,14 @@ class GuardMagics(Magics):
             "top": self.top,
             "list": self.listing,
             "restore": self.restore,
+            "cells": self.cell_memory,
+            "monitor": self.monitor_command,
+            "config": self.settings_command,
         }
 
     @line_magic
     def guard(self, line: str):
-        """colab-guard: %guard status | snapshot | list | restore [SNAPSHOT] [NAMES...] [--mmap] | top"""
+        """colab-guard: %guard status | monitor | cells | config | snapshot | list | restore [SNAPSHOT] [NAMES...] [--mmap] | top"""
         args = shlex.split(line)
         if not args:
             raise UsageError(USAGE)
@@ -51,6 +62,90 @@ class GuardMagics(Magics):
     def status(self, args: list[str]):
         """Memory, accelerators and the latest snapshot, rendered inline."""
         return StatusView(self.guard.status())
+
+    def cell_memory(self, args: list[str]) -> None:
+        """Memory by cell: what each of the last cells added to memory, and its peak."""
+        if args:
+            raise UsageError("%guard cells takes no arguments")
+        done = [c.to_dict() for c in self.guard.cells.recent() if not c.running]
+        if not done:
+            print("No cell has run since colab-guard was loaded.")
+            return
+        print("Memory by cell: the container's working set (what the out-of-memory killer counts) and the kernel's own")
+        print(CELLS_HEADER)
+        for cell in done:
+            print(cell_line(cell))
+        blame = self.guard.cells.blame()
+        if blame:
+            print(blame)
+
+    def monitor_command(self, args: list[str]) -> None:
+        """A status line in this cell's output, updated in place, until ``%guard monitor off``."""
+        current = self.guard.monitor
+        if args == ["off"]:
+            if current is None or not current.running:
+                print("The monitor is not running.")
+            else:
+                current.stop()
+                print("Monitor stopped.")
+            self.guard.monitor = None
+            return
+        try:
+            interval = float(args[0]) if args else DEFAULT_INTERVAL
+        except ValueError:
+            raise UsageError(f"%guard monitor takes a number of seconds or off, not {args[0]!r}") from None
+        if len(args) > 1 or interval <= 0:
+            raise UsageError("%guard monitor [SECONDS | off]")
+        if current is not None:
+            current.stop()  # one line at a time: the new one, in this cell
+        self.guard.monitor = Monitor(self.guard, interval)
+        self.guard.monitor.start()
+
+    def settings_command(self, args: list[str]) -> None:
+        """Show the watcher's settings, or set them for this kernel and remember them."""
+        settings = self.guard.settings
+        path = settings_file()
+        if not args:
+            print(f"colab-guard settings of this kernel (set with %guard config NAME=VALUE; remembered in {path}):")
+            for name, meaning in CONFIGURABLE.items():
+                print(f"  {name:<18} {_shown(name, getattr(settings, name)):<24} {settings.source(name)}")
+                print(f"  {'':<18} {meaning}")
+            return
+        if args[0] == "--forget":
+            names = args[1:]
+            unknown = [n for n in names if n not in CONFIGURABLE]
+            if not names or unknown:
+                raise UsageError(f"%guard config --forget NAME...: one or more of {', '.join(CONFIGURABLE)}")
+            remember(path, {}, forget=tuple(names))
+            print(f"Forgotten: {', '.join(names)} (this kernel keeps its values; new kernels use the defaults).")
+            return
+        values, texts = {}, {}
+        for arg in args:
+            name, sep, text = arg.partition("=")
+            name = name.strip()
+            if not sep:
+                raise UsageError(f"%guard config NAME=VALUE, not {arg!r}")
+            if name not in CONFIGURABLE:
+                raise UsageError(f"colab-guard has no setting {name!r}; these can be set: {', '.join(CONFIGURABLE)}")
+            try:
+                values[name] = parse_value(name, text)
+            except ValueError as exc:
+                raise UsageError(f"colab-guard: {exc}") from None
+            texts[name] = _stored(name, values[name])
+        try:
+            self.guard.configure(values)
+        except ValueError as exc:
+            raise UsageError(f"colab-guard: {exc}; nothing was changed") from None
+        try:
+            remember(path, texts)
+            where = f"remembered for your next kernels in {path}"
+        except (OSError, SnapshotError) as exc:
+            where = f"not remembered ({exc})"
+        for name in values:
+            print(f"{name} = {_shown(name, getattr(settings, name))} for this kernel now; {where}.")
+            variable = ENV[name][0]
+            if variable in os.environ:
+                print(f"  Note: {variable} is set in this kernel's environment (by its server or you); it wins in new kernels.")
 
     def snapshot(self, args: list[str]) -> None:
         """Save the variables now and say what was written."""
@@ -105,3 +200,35 @@ class GuardMagics(Magics):
             self.shell.ex(cell)
         finally:
             self.guard.suppressed = False
+
+
+def _shown(name: str, value) -> str:
+    """A setting's value as the user reads it."""
+    kind = ENV[name][1]
+    if value is None:
+        return "none" if name != "max_lifetime" else "none set (Colab: 12 h)"
+    if kind is bool:
+        return "on" if value else "off"
+    if kind == "size":
+        return words.format_bytes(value)
+    if kind == "seconds":
+        return words.format_duration(value)
+    if kind == "hours":
+        return f"{value:g} h"
+    if kind == "rates":
+        return ", ".join(f"{p}: {r['rate']:g} {r.get('unit', 'USD')}/h" for p, r in value.items()) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _stored(name: str, value) -> str:
+    """A setting's value as remembered: text that ``parse_value`` reads back to the same value."""
+    kind = ENV[name][1]
+    if value is None:
+        return "none"
+    if kind is bool:
+        return "on" if value else "off"
+    if kind == "rates":
+        return json.dumps(value)
+    return str(value)

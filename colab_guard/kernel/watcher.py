@@ -9,6 +9,7 @@ killer leaves evidence of what memory looked like just before.
 from __future__ import annotations
 
 import atexit
+import collections
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, secon
 # watcher still reads once a second; close to a small one, up to every 10 ms.
 ASSUMED_GROWTH = 2e9
 CANCEL_WAIT = 0.2  # the most a cell waits for a background snapshot to stop
+# The working set's recent history kept for the projection to the limit: five minutes, one a second.
+TREND_SAMPLES = 300
 
 
 class Watcher:
@@ -45,6 +48,7 @@ class Watcher:
         notify: Callable[[str, str], None] = lambda level, message: None,
         reader: MemoryReader | None = None,
         interrupt: Callable[[object], bool] | None = None,
+        cells=None,
     ):
         self.namespace, self.hidden = namespace, hidden
         self.settings = settings
@@ -77,6 +81,9 @@ class Watcher:
         self._thread: threading.Thread | None = None
         self._heartbeat_at = 0.0
         self.heartbeat_path = heartbeat_path(snapshot_dir, settings.notebook)
+        self.cells = cells  # a CellLog: each reading counts toward the running cell's peak
+        # (epoch seconds, working set), one a second at most, for the projected time to the limit
+        self.samples: collections.deque[tuple[float, int]] = collections.deque(maxlen=TREND_SAMPLES)
 
     # -- life cycle
     def start(self) -> None:
@@ -124,6 +131,11 @@ class Watcher:
         reading = self.reader.read()
         self.last = reading
         self.growth.add(time.monotonic(), reading.working_set)
+        wall = time.time()
+        if not self.samples or wall - self.samples[-1][0] >= 1.0:
+            self.samples.append((wall, reading.working_set))
+        if self.cells is not None:
+            self.cells.sample(reading.working_set)
         percent = reading.percent
         self.peak_percent = max(self.peak_percent, percent)
         s = self.settings
@@ -300,10 +312,12 @@ class Watcher:
 
     def _memory_line(self, reading, prefix: str) -> str:
         gib = 1 << 30
+        blame = self.cells.blame(reading.working_set) if self.cells is not None else ""
         return (
             f"{prefix}: {reading.working_set / gib:.1f} of {reading.limit / gib:.1f} GiB "
-            f"({reading.percent:.0f}%, limit from {reading.limit_source}). colab-guard will snapshot your "
-            f"variables at {self.settings.snapshot_percent:.0f}%."
+            f"({reading.percent:.0f}%, limit from {reading.limit_source}). "
+            + (f"{blame} " if blame else "")
+            + f"colab-guard will snapshot your variables at {self.settings.snapshot_percent:.0f}%."
         )
 
     def _follow_rename(self) -> None:
@@ -335,6 +349,8 @@ class Watcher:
             # for the GPU OOM explanation of another kernel: is this one doing anything?
             "executing": self.cell_state.get("executing", False),
             "idle_since": self.cell_state.get("idle_since"),
+            # memory by cell, for the server's sessions view
+            "cells": [] if self.cells is None else self.cells.for_heartbeat(),
         }
         try:
             shared = self.settings.shared_heartbeats  # readable by every user (a read-only view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from typing import Any
 
 import psutil
@@ -31,6 +32,98 @@ class CpuReader:
             "quota": quota,
             "quota_source": f"cgroup-{self._cgroup.version}" if quota is not None and self._cgroup is not None else None,
         }
+
+
+def thread_demand(pid: int, proc_root: str = "/proc") -> dict[int, int]:
+    """Nanoseconds each thread of ``pid`` has spent running or waiting for a core (schedstat);
+    {} where the kernel does not keep scheduler statistics."""
+    out = {}
+    task = os.path.join(proc_root, str(pid), "task")
+    try:
+        tids = os.listdir(task)
+    except OSError:
+        return {}
+    for tid in tids:
+        try:
+            with open(os.path.join(task, tid, "schedstat")) as f:
+                run, wait = f.read().split()[:2]
+            out[int(tid)] = int(run) + int(wait)
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+class ProcessCpu:
+    """CPU of one process and of its children since the previous reading, in percent of one core.
+
+    Two figures each: what it used (``cpu``), and how much of the time its busiest thread was
+    running or waiting for a core (``cpu_demand``, from schedstat): a CPU-bound thread on a
+    machine shared with others may get 40 % of a core while it wants all of it, and the demand
+    says so. Children (data-loader workers) are added up: ``workers_cpu``, ``workers_demand``.
+    """
+
+    def __init__(self, pid: int | None = None, proc_root: str = "/proc") -> None:
+        self.pid = os.getpid() if pid is None else pid
+        self.proc_root = proc_root
+        self.process = psutil.Process(self.pid)
+        self._procs: dict[int, psutil.Process] = {}
+        self._last: tuple[float, dict[int, float], dict[int, dict[int, int]]] | None = None
+        try:
+            self.cpus: int | None = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            self.cpus = os.cpu_count()
+
+    def _used(self, proc: psutil.Process) -> float:
+        times = proc.cpu_times()
+        return float(times.user + times.system)
+
+    def read(self, children: list[int] | None = None) -> dict[str, Any]:
+        """One reading; ``children``: the child pids where the caller knows them (else looked up)."""
+        now = time.monotonic()
+        try:
+            if children is None:
+                children = [c.pid for c in self.process.children(recursive=True)]
+        except psutil.Error:
+            return {"cpu": None, "cpu_demand": None, "workers_cpu": None, "workers_demand": None, "workers": 0, "cpus": self.cpus}
+        used: dict[int, float] = {}
+        demand: dict[int, dict[int, int]] = {}
+        for pid in [self.pid, *children]:
+            proc = self._procs.get(pid) or (self.process if pid == self.pid else None)
+            try:
+                proc = proc or psutil.Process(pid)
+                used[pid] = self._used(proc)
+            except psutil.Error:
+                continue
+            self._procs[pid] = proc
+            demand[pid] = thread_demand(pid, self.proc_root)
+        self._procs = {pid: p for pid, p in self._procs.items() if pid in used}
+        last, self._last = self._last, (now, used, demand)
+        workers = len([pid for pid in used if pid != self.pid])
+        out: dict[str, Any] = {"cpu": None, "cpu_demand": None, "workers_cpu": None, "workers_demand": None}
+        out.update(workers=workers, cpus=self.cpus)
+        if last is None or now - last[0] <= 0:
+            return out
+        wall = now - last[0]
+
+        def usage(pid: int) -> float:
+            return 100 * max(0.0, used[pid] - last[1].get(pid, used[pid])) / wall
+
+        def wanted(pid: int) -> float | None:
+            before = last[2].get(pid)
+            if not demand.get(pid) or not before:
+                return None
+            return max(100 * max(0, ns - before.get(tid, ns)) / 1e9 / wall for tid, ns in demand[pid].items())
+
+        kids = [pid for pid in used if pid != self.pid]
+        if self.pid in used:
+            out["cpu"] = round(usage(self.pid), 1)
+            mine = wanted(self.pid)
+            out["cpu_demand"] = None if mine is None else round(min(mine, 100.0), 1)
+        out["workers_cpu"] = round(sum(usage(pid) for pid in kids), 1)
+        theirs = [wanted(pid) for pid in kids]
+        known = [min(d, 100.0) for d in theirs if d is not None]
+        out["workers_demand"] = round(sum(known), 1) if known or not kids else None
+        return out
 
 
 def disk_usage(path: str) -> dict[str, Any]:

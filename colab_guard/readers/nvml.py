@@ -15,6 +15,9 @@ from typing import Any
 # How long to wait before trying nvmlInit again after it failed: loading a missing driver
 # library is cheap but pointless to repeat on every one-second sample.
 DEFAULT_RETRY_SECONDS = 30.0
+# NVML measures PCIe throughput over 20 ms per query, so it is read at most this often; the
+# readings in between repeat the last figures.
+PCIE_SECONDS = 5.0
 
 
 @dataclass
@@ -68,6 +71,8 @@ class GpuReader:
         self._driver_version: str | None = None
         self._failure: GpuReading | None = None
         self._failed_at = 0.0
+        self._pcie: dict[int, tuple[int | None, int | None]] = {}
+        self._pcie_at = float("-inf")
 
     def _init(self) -> GpuReading | None:
         """Initialise NVML and cache handles; returns a failed reading where that is impossible."""
@@ -108,9 +113,12 @@ class GpuReader:
         if not self._handles:
             return GpuReading("none", driver_version=self._driver_version)
         gpus, errors = [], []
+        pcie_due = self._clock() - self._pcie_at >= PCIE_SECONDS
+        if pcie_due:
+            self._pcie_at = self._clock()
         for index, handle in enumerate(self._handles):
             try:
-                gpus.append(self._read_device(index, handle))
+                gpus.append(self._read_device(index, handle, pcie_due))
             except self._nvml.NVMLError as exc:
                 errors.append(f"GPU {index}: {exc}")
         if errors:
@@ -118,9 +126,14 @@ class GpuReader:
             return GpuReading("error", gpus, "; ".join(errors), self._driver_version)
         return GpuReading("ok", gpus, None, self._driver_version)
 
-    def _read_device(self, index: int, handle: Any) -> dict[str, Any]:
+    def _read_device(self, index: int, handle: Any, pcie_due: bool = True) -> dict[str, Any]:
         nvml = self._nvml
         memory = nvml.nvmlDeviceGetMemoryInfo(handle)  # required: a device that cannot say this is lost
+        if pcie_due or index not in self._pcie:
+            # KB/s over the last 20 ms; RX is what the GPU receives (host to device). None where unsupported.
+            rx = _call(nvml, "nvmlDeviceGetPcieThroughput", handle, getattr(nvml, "NVML_PCIE_UTIL_RX_BYTES", 1))
+            tx = _call(nvml, "nvmlDeviceGetPcieThroughput", handle, getattr(nvml, "NVML_PCIE_UTIL_TX_BYTES", 0))
+            self._pcie[index] = (None if rx is None else rx * 1024, None if tx is None else tx * 1024)
         util = _call(nvml, "nvmlDeviceGetUtilizationRates", handle)
         power = _call(nvml, "nvmlDeviceGetPowerUsage", handle)
         power_limit = _call(nvml, "nvmlDeviceGetEnforcedPowerLimit", handle)
@@ -144,6 +157,8 @@ class GpuReader:
             "temperature_c": _call(nvml, "nvmlDeviceGetTemperature", handle, getattr(nvml, "NVML_TEMPERATURE_GPU", 0)),
             "power_draw_w": None if power is None else power / 1000.0,
             "power_limit_w": None if power_limit is None else power_limit / 1000.0,
+            "pcie_rx": self._pcie[index][0],
+            "pcie_tx": self._pcie[index][1],
             "processes": processes,
         }
 
@@ -193,6 +208,8 @@ def record(nvml: Any = None) -> dict[str, Any]:
                     "enforced_power_limit": answer("nvmlDeviceGetEnforcedPowerLimit", h),
                     "compute_processes": answer("nvmlDeviceGetComputeRunningProcesses", h),
                     "graphics_processes": answer("nvmlDeviceGetGraphicsRunningProcesses", h),
+                    "pcie_rx": answer("nvmlDeviceGetPcieThroughput", h, nvml.NVML_PCIE_UTIL_RX_BYTES),
+                    "pcie_tx": answer("nvmlDeviceGetPcieThroughput", h, nvml.NVML_PCIE_UTIL_TX_BYTES),
                 }
             )
         return {

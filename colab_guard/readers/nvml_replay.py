@@ -80,6 +80,11 @@ class ReplayNvml:
     def nvmlDeviceGetEnforcedPowerLimit(self, h: dict[str, Any]) -> Any:
         return self._answer(h["enforced_power_limit"])
 
+    def nvmlDeviceGetPcieThroughput(self, h: dict[str, Any], counter: int) -> Any:
+        """KB/s as recorded; recordings made before the counters were recorded say "not supported"."""
+        key = "pcie_rx" if counter == pynvml.NVML_PCIE_UTIL_RX_BYTES else "pcie_tx"
+        return self._answer(h.get(key, {"nvml_error": pynvml.NVML_ERROR_NOT_SUPPORTED}))
+
     def nvmlDeviceGetComputeRunningProcesses(self, h: dict[str, Any]) -> list[SimpleNamespace]:
         return [SimpleNamespace(**p) for p in self._answer(h.get("compute_processes", []))]
 

@@ -29,6 +29,7 @@ ADMIN_FIXED = (
     "snapshot_dir",
     "shared_heartbeats",
     "rates",
+    "weekly_accelerator_hours",
 )
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 
+from ..contract.ownership import SnapshotError
+from ..contract.server_state import remove_server_state, write_server_state
 from ..readers.host import CpuReader
 from ..readers.memory import MemoryReader
 from ..readers.nvml import GpuReader
+from ..usage.cost import CostMeter
 from . import colab_runtime, prometheus, routes
 from .admin import admin_settings
-from .cost import CostMeter
 from .enforcement import Enforcer
 from .history import History
 from .launcher import KernelLauncher
@@ -84,8 +89,20 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
     async def _housekeep(self) -> None:
         self.sessions.update_pids()
         self.kernels.follow_renames()
+        payload = await self.sessions.payload()
         if self.enforce:
-            await self.enforcer.enforce(await self.sessions.payload())
+            await self.enforcer.enforce(payload)
+        # the kernels' %guard status and monitor read the same countdowns, cost and advice
+        state = {"pid": os.getpid(), "environment": self.sampler.environment, **self.sessions.state_for_kernels(payload)}
+        await asyncio.get_running_loop().run_in_executor(None, self._write_state, state)
+
+    def _write_state(self, state: dict) -> None:
+        try:
+            write_server_state(self.snapshot_dir, self.server_id, state)
+        except (OSError, SnapshotError) as exc:
+            if not getattr(self, "_state_error", None):
+                self.log.warning("colab-guard: cannot write the state kernels read (%s): %s", self.snapshot_dir, exc)
+            self._state_error = str(exc)
 
     def initialize_handlers(self):
         self.handlers.extend(routes.ROUTES + colab_runtime.ROUTES)
@@ -101,3 +118,4 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         housekeeping = getattr(self, "_housekeeping", None)
         if housekeeping is not None:
             housekeeping.stop()
+            remove_server_state(self.snapshot_dir, self.server_id)

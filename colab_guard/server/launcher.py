@@ -14,6 +14,7 @@ import time
 
 from ..contract.heartbeat import read_heartbeat
 from ..contract.manifests import latest_summary
+from ..contract.paths import is_kernel_notebook, kernel_notebook
 from ..contract.renames import record_rename
 from .jupyter_adapter import kernel_launch_env, kernel_process
 from .postmortem import diagnose
@@ -84,7 +85,8 @@ class KernelLauncher:
         except KeyError:
             return
         env, extra_arguments = kernel_launch_env(kernel)
-        notebook = env.get("JPY_SESSION_NAME")
+        # a kernel started without a notebook files its heartbeat under its own identity
+        notebook = env.get("JPY_SESSION_NAME") or kernel_notebook(kernel_id)
         self.notebooks[kernel_id] = notebook
         if EXTENSION_ARG in extra_arguments:
             self.with_watcher.add(kernel_id)
@@ -103,7 +105,7 @@ class KernelLauncher:
             beat = None  # the heartbeat of another process of the same notebook
         report = {
             "kernel_id": kernel_id,
-            "notebook": notebook,
+            "notebook": None if is_kernel_notebook(notebook) else notebook,
             "died_at": time.time(),
             **diagnose(exit_code, beat, self.app.warn_percent),
             "snapshot": latest_summary(self.app.snapshot_dir, notebook),
@@ -114,7 +116,7 @@ class KernelLauncher:
         self.app.log.warning(
             "colab-guard: kernel %s (%s) died: %s (%s)",
             kernel_id,
-            notebook or "no notebook",
+            report["notebook"] or "no notebook",
             report["cause"],
             report["confidence"],
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -15,11 +17,11 @@ from collections.abc import Callable, Mapping
 import psutil
 
 from ..readers.environment import detect_environment
-from ..readers.host import CpuReader, disk_usage
+from ..readers.host import CpuReader, ProcessCpu, disk_usage
 from ..readers.memory import MemoryReader
 from ..readers.nvml import GpuReader
 from ..readers.tpu import detect_tpu
-from .cost import CostMeter
+from ..usage.cost import CostMeter
 from .history import History
 from .usage_log import UsageLog
 
@@ -54,7 +56,15 @@ class Sampler:
         self.usage_log = usage_log
         # kernel id -> pid, set from the event loop; the sampler measures each kernel's process tree
         self.kernel_pids: dict[str, int] = {}
+        # kernel id -> execution state ("busy", "idle"...), set from the event loop with the pids
+        self.kernel_states: dict[str, str | None] = {}
         self.kernel_usage: dict[str, dict] = {}
+        self._cpu: dict[int, ProcessCpu] = {}  # kept between samples: CPU is measured between two
+        self.host = socket.gethostname()
+        try:
+            self.cpus: int | None = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            self.cpus = os.cpu_count()
         self._last_t: float | None = None
         self._kernels_at = float("-inf")
         self.disk_paths = dict(disk_paths)
@@ -112,18 +122,22 @@ class Sampler:
         memory = payload["host"]["memory"]
         gpus = [a for a in payload["accelerators"] if a.get("kind") == "gpu"]
         self.history.add(now, memory.get("working_set"), memory.get("limit"), gpus)
-        if self._last_t is not None:
-            self.meter.add(max(0.0, min(now - self._last_t, 10 * self.interval)), payload["accelerators"])
-        self._last_t = now
         if now - self._kernels_at >= KERNEL_SAMPLE_SECONDS or set(self.kernel_pids) != set(self.kernel_usage):
-            self.kernel_usage = kernel_tree_usage(dict(self.kernel_pids), gpus)
+            self.kernel_usage = kernel_tree_usage(dict(self.kernel_pids), gpus, self._cpu)
             self._kernels_at = now
+        if self._last_t is not None:
+            dt = max(0.0, min(now - self._last_t, 10 * self.interval))
+            self.meter.add(dt, payload["accelerators"], self.activity() if gpus else None)
+        self._last_t = now
         if self.usage_log is not None:
             record = {
                 "t": round(now, 1),
                 "working_set": memory.get("working_set"),
                 "limit": memory.get("limit"),
                 "cpu_percent": payload["host"]["cpu"].get("percent"),
+                "interval": self.usage_log.interval,
+                "host": self.host,
+                "accelerators": [a.get("name") or a.get("kind") for a in payload["accelerators"]],
                 "gpus": [{"name": g["name"], "util": g["utilization_gpu"], "mem": g["memory_used"]} for g in gpus],
                 "kernels": {kid: u["rss"] for kid, u in self.kernel_usage.items()},
             }
@@ -131,6 +145,32 @@ class Sampler:
                 self.usage_log.maybe_write(now, record)
             except OSError as exc:
                 log.warning("colab-guard: cannot write the usage log: %s", exc)
+
+    def activity(self) -> dict:
+        """What the kernels do, for the diagnosis of an idle GPU: the kernel holding the most GPU memory
+        (else a busy one, else any), whether it runs a cell, its CPU and its workers'."""
+        states = dict(self.kernel_states)
+        usage = dict(self.kernel_usage)
+        if not states:
+            return {"kernels": 0}
+
+        def rank(kernel_id: str) -> tuple:
+            u = usage.get(kernel_id, {})
+            return (u.get("gpu_memory") or 0, states.get(kernel_id) == "busy")
+
+        focus = max(states, key=rank)
+        u = usage.get(focus, {})
+        return {
+            "kernels": len(states),
+            "executing": states.get(focus) == "busy",
+            "cpu": u.get("cpu"),
+            "cpu_demand": u.get("cpu_demand"),
+            "workers_cpu": u.get("workers_cpu"),
+            "workers_demand": u.get("workers_demand"),
+            "workers": u.get("workers", 0),
+            "held": u.get("gpu_memory") or None,
+            "cpus": self.cpus,
+        }
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -161,14 +201,17 @@ class Sampler:
         return self._thread is not None and self._thread.is_alive()
 
 
-def kernel_tree_usage(kernel_pids: dict[str, int], gpus: list[dict]) -> dict[str, dict]:
-    """RSS of each kernel's whole process tree, and the GPU memory NVML counts for those pids.
+def kernel_tree_usage(kernel_pids: dict[str, int], gpus: list[dict], cpu: dict[int, ProcessCpu] | None = None) -> dict[str, dict]:
+    """RSS of each kernel's whole process tree, the GPU memory NVML counts for those pids, and CPU.
 
     One pass over the process table serves every kernel (psutil's children() would scan it once
-    per kernel: with 50 kernels that alone cost several percent of a core).
+    per kernel: with 50 kernels that alone cost several percent of a core). CPU (the kernel
+    process and its children apart, used and wanted: ``readers.host.ProcessCpu``) is measured
+    since the previous call, through the ``cpu`` readers kept between calls; None at the first.
     """
     if not kernel_pids:
         return {}
+    cpu = {} if cpu is None else cpu
     children: dict[int, list[int]] = {}
     for proc in psutil.process_iter(["ppid"]):
         children.setdefault(proc.info["ppid"], []).append(proc.pid)
@@ -190,11 +233,20 @@ def kernel_tree_usage(kernel_pids: dict[str, int], gpus: list[dict]) -> dict[str
                 alive.append(pid)
             except psutil.Error:
                 continue
+        try:
+            reader = cpu.get(root) or cpu.setdefault(root, ProcessCpu(root))
+            load = reader.read(children=[pid for pid in alive if pid != root])
+        except psutil.Error:
+            load = {}
         out[kernel_id] = {
             "rss": rss if alive and rss else None,  # null until really measured, never a fake 0
             "gpu_memory": sum(gpu_by_pid.get(pid, 0) for pid in alive) if gpus else None,
             "pids": sorted(alive),
+            **{k: load.get(k) for k in ("cpu", "cpu_demand", "workers_cpu", "workers_demand")},
+            "workers": len([pid for pid in alive if pid != root]),
         }
+    for root in set(cpu) - set(kernel_pids.values()):
+        del cpu[root]
     return out
 
 

@@ -15,10 +15,13 @@ import time
 
 from jupyter_server.utils import ensure_async
 
+from ..contract.heartbeat import read_heartbeat
+from ..usage.hours import accelerator_hours, with_budget
 from .countdown import epoch, idle_cull_at, iso, seconds_left
 from .jupyter_adapter import culler_next_check, kernel_connections, kernel_process
 
 SHUTDOWN_CHECK_SECONDS = 60  # jupyter_server checks shutdown_no_activity_timeout once a minute
+HOURS_SECONDS = 60.0  # the week's accelerator hours are read from the usage log at most this often
 
 
 class SessionTracker:
@@ -30,6 +33,8 @@ class SessionTracker:
         self.km = app.serverapp.kernel_manager
         self._cached: dict | None = None
         self._cached_at = 0.0
+        self._hours: dict | None = None
+        self._hours_at = float("-inf")
 
     # -- the effective policy
     def policy(self) -> dict:
@@ -54,6 +59,9 @@ class SessionTracker:
             "idle_timeout": item(app.idle_timeout or None, "ColabGuard.idle_timeout"),
             "max_lifetime": item(app.max_lifetime or None, "ColabGuard.max_lifetime"),
             "enforce": item(app.enforce, "ColabGuard.enforce", None),
+            "weekly_accelerator_hours": item(
+                app.weekly_accelerator_hours or None, "ColabGuard.weekly_accelerator_hours", "hours"
+            ),
         }
 
     def _kernel_cull_timeout(self, kernel) -> float:
@@ -119,7 +127,29 @@ class SessionTracker:
             "cull_at": iso(cull_at),
             "seconds_to_cull": seconds_left(cull_at, now),
             "cull_reason": reason,
+            "cells": self.cells(kernel_id, getattr(process, "pid", None)),
         }
+
+    def cells(self, kernel_id: str, pid: int | None) -> list[dict] | None:
+        """Memory by cell, from the kernel's heartbeat; None where this kernel process left none."""
+        notebook = getattr(self.app, "kernels", None) and self.app.kernels.notebooks.get(kernel_id)
+        if not notebook or pid is None:
+            return None
+        beat = read_heartbeat(self.app.snapshot_dir, notebook)
+        if beat is None or beat.get("pid") != pid:
+            return None
+        cells = beat.get("cells")
+        return cells if isinstance(cells, list) else []
+
+    def accelerator_hours(self, now: float) -> dict | None:
+        """Hours with an accelerator over the last 7 days from the usage log, against the weekly budget."""
+        log = self.app.sampler.usage_log
+        if log is None:
+            return None
+        if self._hours is None or now - self._hours_at >= HOURS_SECONDS:
+            self._hours = with_budget(accelerator_hours(log.lines(), now), self.app.weekly_accelerator_hours)
+            self._hours_at = now
+        return self._hours
 
     async def paths(self) -> dict[str, str]:
         """kernel id -> notebook path, from the session manager."""
@@ -130,13 +160,17 @@ class SessionTracker:
         return {s["kernel"]["id"]: s.get("path") for s in sessions if s.get("kernel")}
 
     def update_pids(self) -> None:
-        """Tell the sampler which processes are kernels (it measures them off the event loop)."""
-        pids = {}
+        """Tell the sampler which processes are kernels and whether they run a cell (it measures them
+        off the event loop)."""
+        pids, states = {}, {}
         for kernel_id in self.km.list_kernel_ids():
-            process = kernel_process(self.km.get_kernel(kernel_id))
+            kernel = self.km.get_kernel(kernel_id)
+            states[kernel_id] = getattr(kernel, "execution_state", None)
+            process = kernel_process(kernel)
             if process is not None:
                 pids[kernel_id] = process.pid
         self.app.sampler.kernel_pids = pids
+        self.app.sampler.kernel_states = states
 
     async def payload(self) -> dict:
         """The sessions view, computed at most once per sample interval however many tabs poll."""
@@ -160,18 +194,40 @@ class SessionTracker:
         sampler = self.app.sampler
         accelerators = sampler.latest.get("accelerators", [])
         memory = sampler.latest.get("host", {}).get("memory", {})
-        from .cost import advice
+        from ..usage.cost import advice
 
+        hours = self.accelerator_hours(now)
+        warnings = advice(
+            sampler.meter,
+            self.app.low_utilization_minutes,
+            sampler.history.working_set_trend(self.app.memory_trend_seconds),
+            memory,
+        )
+        if hours and hours.get("warning"):
+            warnings.append({"kind": "accelerator-hours", "message": hours["warning"]})
         return {
             "now": iso(now),
             "server": server,
             "policy": self.policy(),
             "kernels": kernels,
             "cost": sampler.meter.payload(self.app.rates, accelerators),
-            "warnings": advice(
-                sampler.meter,
-                self.app.low_utilization_minutes,
-                sampler.history.working_set_trend(self.app.memory_trend_seconds),
-                memory,
-            ),
+            "warnings": warnings,
+            "accelerator_hours": hours,
+        }
+
+    @staticmethod
+    def state_for_kernels(payload: dict) -> dict:
+        """What the kernels this server started read from its state file (``contract.server_state``):
+        the panel's countdowns, policy, cost and advice, each kernel's own countdown by its id."""
+        return {
+            "server": payload["server"],
+            "policy": payload["policy"],
+            "kernels": {
+                k["id"]: {"cull_at": k["cull_at"], "seconds_to_cull": k["seconds_to_cull"], "cull_reason": k["cull_reason"]}
+                for k in payload["kernels"]
+            },
+            "cost": payload.get("cost"),
+            "warnings": payload.get("warnings") or [],
+            "accelerator_hours": payload.get("accelerator_hours"),
+            "now": payload["now"],
         }

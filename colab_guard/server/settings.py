@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, Union, default, validate
 from traitlets.config import Configurable
@@ -134,6 +135,14 @@ class ColabGuardSettings(Configurable):
         TPU's name applies (case-insensitive). No match: no cost figure.""",
     ).tag(config=True)
 
+    weekly_accelerator_hours = Float(
+        0.0,
+        help="""A weekly budget of accelerator hours, to show the hours used over the last 7 days
+        against it (from the usage log) and warn past 80 % of it. Colab's free tier allows roughly 30
+        GPU hours a week, but its limits are not published: this is your own budget, not a promise.
+        0: no budget (the hours are still shown).""",
+    ).tag(config=True)
+
     low_utilization_threshold = Float(
         10.0, help="GPU utilisation (percent) under which time with GPU memory held counts as idle."
     ).tag(config=True)
@@ -152,6 +161,11 @@ class ColabGuardSettings(Configurable):
     cgroup_root = Unicode("/sys/fs/cgroup", help="Where the cgroup filesystems are mounted.").tag(config=True)
     proc_root = Unicode("/proc", help="Where procfs is mounted.").tag(config=True)
     dev_root = Unicode("/dev", help="Where device files are (TPU detection).").tag(config=True)
+
+    @property
+    def server_id(self) -> str:
+        """This server among others sharing the user's folder: its state file is ``server-<id>.json``."""
+        return f"{socket.gethostname()}-{os.getpid()}"
 
     @default("usage_log_path")
     def _default_usage_log_path(self):
@@ -184,6 +198,12 @@ class ColabGuardSettings(Configurable):
             raise TraitError(f"ColabGuard.{proposal.trait.name} must be a percent in (0, 100], not {proposal.value}")
         return proposal.value
 
+    @validate("weekly_accelerator_hours")
+    def _check_weekly(self, proposal):
+        if proposal.value < 0:
+            raise TraitError("ColabGuard.weekly_accelerator_hours cannot be negative")
+        return proposal.value
+
     @validate("keep_snapshots")
     def _check_keep(self, proposal):
         if proposal.value < 1:
@@ -212,6 +232,12 @@ class ColabGuardSettings(Configurable):
             memory_limit=self.memory_limit,
             snapshot_dir=self.snapshot_dir,
             shared_heartbeats=self.shared_heartbeats,
+            rates=dict(self.rates),
+            max_lifetime=self.max_lifetime or None,
+            idle_timeout=self.idle_timeout or None,
+            weekly_hours=self.weekly_accelerator_hours or None,
+            low_utilization_threshold=self.low_utilization_threshold,
+            low_utilization_minutes=self.low_utilization_minutes,
         )
         try:
             settings.validate()
@@ -222,6 +248,7 @@ class ColabGuardSettings(Configurable):
     def kernel_env(self) -> dict[str, str]:
         """The watcher's settings, passed to the kernels this server starts."""
         env = self.watcher_settings().to_env()
+        env["COLAB_GUARD_SERVER"] = self.server_id
         if self.nvml_recording:
             env["COLAB_GUARD_NVML_RECORDING"] = self.nvml_recording
         return env

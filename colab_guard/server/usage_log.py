@@ -31,6 +31,17 @@ class UsageLog:
             os.close(fd)
         return True
 
+    def lines(self) -> list[str]:
+        """Every line of the log and its rotated files, oldest file first."""
+        out: list[str] = []
+        for path in [f"{self.path}.{i}" for i in range(self.keep, 0, -1)] + [self.path]:
+            try:
+                with open(path, errors="replace") as f:
+                    out += f.read().splitlines()
+            except OSError:
+                continue
+        return out
+
     def _rotate(self) -> None:
         for i in range(self.keep - 1, 0, -1):
             if os.path.exists(f"{self.path}.{i}"):

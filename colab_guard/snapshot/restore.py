@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from ..contract.manifests import SnapshotError, read_manifest, snapshot_ids
+from ..contract.manifests import SnapshotError, list_snapshots, read_manifest, snapshot_ids
 from ..contract.ownership import notebook_dir, open_private
 from . import pickling
 
@@ -68,19 +68,27 @@ def restore_snapshot(
 
 
 def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict:
+    """This notebook's newest snapshot, or the one named: of this notebook, else of any of the
+    user's notebooks (naming it is the user's choice to load another notebook's variables)."""
     try:
         root = notebook_dir(snapshot_dir, notebook)  # this user's alone: a pickle is code
         ids = snapshot_ids(root)
     except FileNotFoundError:
         ids = []
-    if not ids:
-        raise SnapshotError(f"no snapshot of {notebook or 'this session'} in {snapshot_dir}")
     if snapshot is None:
+        if not ids:
+            raise SnapshotError(f"no snapshot of {notebook or 'this session'} in {snapshot_dir}")
         return read_manifest(os.path.join(root, ids[-1]))
     matches = [i for i in ids if i == snapshot or i.startswith(snapshot)]
-    if len(matches) != 1:
-        raise SnapshotError(f"snapshot {snapshot!r} {'is ambiguous' if matches else 'not found'}; available: {', '.join(ids)}")
-    return read_manifest(os.path.join(root, matches[0]))
+    if len(matches) == 1:
+        return read_manifest(os.path.join(root, matches[0]))
+    if not matches:
+        elsewhere = [m for m in list_snapshots(snapshot_dir) if m["id"] == snapshot or m["id"].startswith(snapshot)]
+        if len(elsewhere) == 1:
+            return elsewhere[0]
+        matches = [m["id"] for m in elsewhere]
+    available = ", ".join(ids) or "none of this notebook's (`%guard list --all` lists every notebook's)"
+    raise SnapshotError(f"snapshot {snapshot!r} {'is ambiguous' if matches else 'not found'}; available: {available}")
 
 
 def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):

@@ -1,0 +1,175 @@
+"""The panel's words in the notebook: the same labels and formats as ``labextension/format.ts``, so
+``%guard status`` and the JupyterLab panel say the same thing the same way."""
+
+from __future__ import annotations
+
+import math
+import re
+
+NOT_AVAILABLE = "n/a"
+_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+
+
+def _unit(n: float) -> int:
+    unit, value = 0, n
+    while unit < len(_UNITS) - 1:
+        rounded = value if unit == 0 else round(value * 10) / 10
+        if rounded < 1024:
+            break
+        value /= 1024
+        unit += 1
+    return unit
+
+
+def _in(n: float, unit: int) -> str:
+    value = n / 1024**unit
+    return str(round(value)) if unit == 0 else f"{value:.1f}"
+
+
+def _count(value: object) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+
+
+def format_bytes(n: float | None) -> str:
+    """Like "512 B", "9.1 GiB"."""
+    if not _count(n):
+        return NOT_AVAILABLE
+    assert n is not None
+    unit = _unit(n)
+    return f"{_in(n, unit)} {_UNITS[unit]}"
+
+
+def format_bytes_pair(used: float | None, total: float | None, separator: str = "/") -> str:
+    """Like "9.1/12.7 GiB", in the total's unit."""
+    if not _count(used) or not _count(total):
+        return f"{format_bytes(used)}{separator}{format_bytes(total)}"
+    assert used is not None and total is not None
+    unit = _unit(total)
+    return f"{_in(used, unit)}{separator}{_in(total, unit)} {_UNITS[unit]}"
+
+
+def format_byte_rate(bytes_per_second: float) -> str:
+    """Like "12.0 MiB/min"."""
+    per_minute = bytes_per_second * 60
+    return f"{'-' if per_minute < 0 else ''}{format_bytes(abs(per_minute))}/min"
+
+
+def format_percent(percent: float | None) -> str:
+    """Like "72%", "<1%" for a little."""
+    if not isinstance(percent, (int, float)) or not math.isfinite(percent):
+        return NOT_AVAILABLE
+    if 0 < percent < 1:
+        return "<1%"
+    return f"{round(percent)}%"
+
+
+def limit_source_label(source: str | None) -> str:
+    """Where the memory limit comes from, in words."""
+    return {
+        "cgroup-v2": "container limit",
+        "cgroup-v1": "container limit",
+        "env": "JupyterHub limit (MEM_LIMIT)",
+        "config": "set by admin",
+        "host": "host RAM",
+    }.get(source or "", source or "unknown")
+
+
+def short_gpu_name(name: str) -> str:
+    """Like "Tesla T4" -> "T4"."""
+    return re.sub(r"^(NVIDIA|Tesla)\s+", "", name, flags=re.IGNORECASE).strip() or name
+
+
+def tpu_label(accelerator_type: str | None) -> str:
+    """Like "TPU v2-8", or "TPU"."""
+    return f"TPU {accelerator_type}" if accelerator_type else "TPU"
+
+
+def _groups(accelerators: list[dict]) -> list[tuple[str, str, int]]:
+    groups: list[list] = []
+    for acc in accelerators:
+        if acc.get("kind") == "gpu":
+            label = acc.get("name") or "GPU"
+            short = short_gpu_name(label)
+        elif acc.get("kind") == "tpu":
+            label = short = tpu_label(acc.get("accelerator_type"))
+        else:
+            continue
+        for group in groups:
+            if group[0] == label:
+                group[2] += 1
+                break
+        else:
+            groups.append([label, short, 1])
+    return [(g[0], g[1], g[2]) for g in groups]
+
+
+def accelerator_summary(accelerators: list[dict]) -> str:
+    """Like "Tesla T4 x1", "NVIDIA A100-SXM4-40GB x2", "TPU v2-8", or "CPU only"."""
+    groups = _groups(accelerators)
+    if not groups:
+        return "CPU only"
+    return ", ".join(label if label.startswith("TPU") else f"{label} x{count}" for label, _, count in groups)
+
+
+def accelerator_short_summary(accelerators: list[dict]) -> str:
+    """Like "T4", "2× A100-SXM4-40GB", "CPU": the status bar's form."""
+    groups = _groups(accelerators)
+    if not groups:
+        return "CPU"
+    return ", ".join(f"{count}× {short}" if count > 1 else short for _, short, count in groups)
+
+
+def accelerator_status_text(status: str | None) -> str | None:
+    """Why no accelerator is listed; None where the probe went fine."""
+    if status == "ok":
+        return None
+    return {
+        "none": "No GPU or TPU found",
+        "no-driver": "No NVIDIA driver found",
+        "error": "Could not read the accelerators",
+    }.get(status or "", f"Accelerator status: {status}" if status else None)
+
+
+def format_duration(seconds: float | None) -> str:
+    """Like "45 s", "14 min", "2 h 5 min", "3 d 4 h"."""
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+        return NOT_AVAILABLE
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    minutes = round(s / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 24:
+        m = minutes % 60
+        return f"{hours} h {m} min" if m else f"{hours} h"
+    days, h = divmod(hours, 24)
+    return f"{days} d {h} h" if h else f"{days} d"
+
+
+def format_countdown(seconds: float | None) -> str:
+    """Like "82:10": minutes and seconds, a fraction of a second rounded up."""
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        return NOT_AVAILABLE
+    whole = max(0, math.ceil(seconds))
+    return f"{whole // 60:02d}:{whole % 60:02d}"
+
+
+def format_money(amount: float | None, unit: str) -> str:
+    """Like "1.23 USD", "0.0042 USD"."""
+    if not isinstance(amount, (int, float)) or not math.isfinite(amount):
+        return NOT_AVAILABLE
+    if amount == 0 or abs(amount) >= 0.01:
+        return f"{amount:.2f} {unit}"
+    return f"{float(f'{amount:.2g}'):g} {unit}"
+
+
+def cull_reason_text(reason: str | None) -> str:
+    """What ends a kernel when its countdown runs out."""
+    return {"idle-culling": "idle culling", "idle-timeout": "idle disconnect", "max-lifetime": "end of maximum lifetime"}.get(
+        reason or "", (reason or "nothing").replace("-", " ")
+    )
+
+
+DISK_LABELS = {"root_dir": "Notebook directory", "snapshot_dir": "Snapshot directory"}
