@@ -27,16 +27,19 @@ sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 from jupyter_client.manager import start_new_kernel
 from resources_latency import percentile
-from runaway import grow_cell
+from runaway import GROW, grow_call
 from snapshot_throughput import CGROUP_V1, watcher_idle_cpu
 
 LIMIT = 768 << 20
 RATES = [50e6, 200e6, 500e6, 1e9]
-SETUP = """
+SETUP = (
+    """
 import numpy as np, json
 import colab_guard.kernel as _k
 before = np.arange(1_000_000)
 """
+    + GROW
+)
 REPORT = (
     "g = _k.get_guard(); print(json.dumps({'detected': [i['time'] for i in g.watcher.interruptions], 'delivered': g.deliveries}))"
 )
@@ -83,7 +86,7 @@ def main() -> None:
             reactions = []
             for _ in range(args.runs):
                 try:
-                    kernel.run(grow_cell(rate, LIMIT, prefill=0.7))
+                    kernel.run(grow_call(rate, LIMIT, 0.7))
                 except Exception:  # noqa: BLE001 - the kernel died: no reply comes
                     pass
                 if kernel.km.is_alive():

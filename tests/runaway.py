@@ -17,6 +17,11 @@ def grow(rate, limit=0, prefill=0.0, chunk_mib=20):
 """
 
 
+def grow_call(rate: float, limit: int = 0, prefill: float = 0.0) -> str:
+    """The call that runs ``grow`` (defined by ``GROW`` in an earlier cell): one line, the cell's first."""
+    return f"grow({rate!r}, {limit}, {prefill})"
+
+
 def grow_cell(rate: float, limit: int = 0, prefill: float = 0.0) -> str:
     """A cell that defines ``grow`` and runs it: memory grows at ``rate`` bytes/s after ``prefill`` of ``limit``."""
-    return f"{GROW}\ngrow({rate!r}, {limit}, {prefill})"
+    return f"{GROW}\n{grow_call(rate, limit, prefill)}"

@@ -6,13 +6,16 @@ import json
 import pytest
 from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
-from runaway import grow_cell
+from runaway import GROW, grow_call
 
-SETUP = """
+SETUP = (
+    """
 import numpy as np
 before = np.arange(1_000_000)
 keep = {"a": [1, 2, 3]}
 """
+    + GROW
+)
 RATES = [50e6, 200e6, 500e6, 1e9]  # bytes per second
 
 
@@ -45,7 +48,7 @@ async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serve
             for _ in range(RUNS_PER_RATE):
                 # When a cell grows memory toward the limit
                 try:
-                    out = await kernel.run(grow_cell(rate, limit, prefill=0.7), timeout=30)
+                    out = await kernel.run(grow_call(rate, limit, 0.7), timeout=30)
                 except TimeoutError:
                     out = {"data": []}  # no reply: the kernel was killed
                 alive = await manager.is_alive() and manager.provisioner.process.pid == pid
@@ -64,7 +67,9 @@ async def test_runaway_cells_are_stopped_and_the_kernel_lives(jp_fetch, jp_serve
                 stopped += 1
                 assert "of 0.75 GiB" in message and "Largest variables: before" in message
                 # and it names the cell that grew memory most: this one, still running when stopped
-                assert "The cell that grew memory most: [" in message and f"`grow({rate}, {limit})` (+" in message, message
+                assert "The cell that grew memory most: [" in message and f"`{grow_call(rate, limit, 0.7)}` (+" in message, (
+                    message
+                )
                 # Then the variables defined before are intact and usable
                 check = await kernel.run("print(int(before.sum()), keep)")
                 assert check["text"] == "499999500000 {'a': [1, 2, 3]}\n", check
