@@ -15,7 +15,7 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium
 fi
-# Prometheus and promtool, for tests/test_fleet.py (a real Prometheus scrapes real servers)
+# Prometheus and promtool, for tests/server/test_fleet.py (a real Prometheus scrapes real servers)
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
   $SUDO apt-get update -q && $SUDO apt-get install -y -q prometheus
 fi
@@ -25,7 +25,7 @@ python -m pip install -q -e ".[dev,test]"
 # PyTorch's CPU build, for the snapshot tests of tensors and modules (they skip where it is missing)
 python -m pip install -q "torch==2.13.0+cpu" || echo "PyTorch's CPU build is not available: torch tests will skip"
 
-# JupyterHub and configurable-http-proxy (npm, into the git-ignored .ci-cache/) for tests/test_jupyterhub.py
+# JupyterHub and configurable-http-proxy (npm, into the git-ignored .ci-cache/) for tests/server/test_jupyterhub.py
 python -m pip install -q jupyterhub || echo "JupyterHub is not available: the hub test will skip"
 (mkdir -p .ci-cache/chp && cd .ci-cache/chp && { [ -f package.json ] || echo '{"private": true}' > package.json; } \
   && npm install --prefix . --no-save --no-audit --no-fund -q configurable-http-proxy@5) \

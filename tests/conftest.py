@@ -1,11 +1,12 @@
+"""Fixtures for every test: a real jupyter_server with colab-guard, NVML recordings, real cgroups."""
+
 import os
 
-import psutil
 import pytest
+from cgroup_helpers import memory_cgroup, slow_disk  # noqa: F401 - real cgroups, for every folder
+from helpers import DATA
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
-
-DATA = os.path.join(os.path.dirname(__file__), "data")
 
 
 @pytest.fixture
@@ -21,21 +22,3 @@ def jp_server_config(jp_server_config):
 def nvml_recording():
     """Path of a recorded NVML reading by name (t4, a100x2)."""
     return lambda name: os.path.join(DATA, "nvml", f"{name}.json")
-
-
-def write_tree(root, files: dict) -> str:
-    """Lay out {relative path: text} under ``root`` and return root as a string."""
-    for rel, text in files.items():
-        path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-    return str(root)
-
-
-def cmdline(process: psutil.Process) -> list[str]:
-    """A process's command line; [] for one that exited meanwhile (a zombie has none)."""
-    try:
-        return process.cmdline()
-    except psutil.Error:
-        return []

@@ -3,18 +3,6 @@
 import asyncio
 import json
 
-import pytest
-
-
-@pytest.fixture
-def jp_server_config(jp_server_config, tmp_path):
-    """Real python3 kernels (pytest-jupyter's default is an echo kernel) and a private snapshot dir."""
-    jp_server_config["MultiKernelManager"] = {"default_kernel_name": "python3"}
-    jp_server_config["ColabGuard"]["snapshot_dir"] = str(tmp_path / "snapshots")
-    # these tests count and time snapshots; background snapshots have tests of their own
-    jp_server_config["ColabGuard"]["background_snapshots"] = False
-    return jp_server_config
-
 
 class Kernel:
     """A kernel of a notebook session, with a client to run code in it."""

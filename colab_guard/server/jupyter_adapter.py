@@ -1,6 +1,6 @@
 """The few things colab-guard reads from jupyter_server that it has no public API for, in one place.
 
-``tests/test_jupyter_adapter.py`` fails when a jupyter_server release changes any of them.
+``tests/server/test_jupyter_adapter.py`` fails when a jupyter_server release changes any of them.
 """
 
 from __future__ import annotations

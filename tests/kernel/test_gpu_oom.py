@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
 from kernel_helpers import start_notebook_kernel
 
 from colab_guard.kernel.gpu_oom import explain, is_gpu_oom
@@ -36,12 +35,12 @@ def test_names_the_idle_kernel_holding_memory(nvml_recording):
 
 
 @pytest.fixture
-def jp_server_config(kernel_server_config, tmp_path, nvml_recording):
+def jp_server_config(jp_server_config, tmp_path, nvml_recording):
     recording = tmp_path / "gpu.json"
     with open(nvml_recording("a100x2")) as f:
         recording.write_text(f.read())
-    kernel_server_config["ColabGuard"]["nvml_recording"] = str(recording)
-    return kernel_server_config
+    jp_server_config["ColabGuard"]["nvml_recording"] = str(recording)
+    return jp_server_config
 
 
 async def test_cuda_oom_in_a_kernel_is_explained(jp_fetch, jp_serverapp, tmp_path):

@@ -6,7 +6,6 @@ import sys
 import textwrap
 
 import pytest
-from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 
 MiB = 1 << 20
 

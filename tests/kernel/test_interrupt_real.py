@@ -4,8 +4,7 @@ import asyncio
 import json
 
 import pytest
-from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
-from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
 from runaway import GROW, grow_call
 
 SETUP = (

@@ -1,7 +1,7 @@
 """The cgroup readers against v1 and v2 file trees laid out in temporary dirs."""
 
 import pytest
-from conftest import write_tree
+from helpers import write_tree
 
 from colab_guard.readers import cgroup as cg
 from colab_guard.readers.memory import MemoryReader

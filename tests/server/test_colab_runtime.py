@@ -18,7 +18,7 @@ import urllib.request
 
 import psutil
 import pytest
-from conftest import cmdline
+from helpers import cmdline
 from live_server import LiveServer, free_port
 from tornado.httpclient import HTTPClientError
 

@@ -8,9 +8,8 @@ import re
 import time
 
 import pytest
-from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 from colab_kernels import ColabKernel
-from conftest import DATA
+from helpers import DATA
 
 MB = 1_000_000
 MiB = 1 << 20

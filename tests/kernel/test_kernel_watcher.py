@@ -4,7 +4,7 @@ import json
 import os
 
 import pytest
-from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
 from tornado.httpclient import HTTPClientError
 
 SETUP = """

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from colab_kernels import ColabKernel
-from conftest import DATA
+from helpers import DATA
 
 from colab_guard.contract.paths import user_folder
 from colab_guard.readers.nvml import GpuReader

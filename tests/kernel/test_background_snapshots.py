@@ -14,9 +14,8 @@ from colab_guard.snapshot.pickling import SnapshotCancelled
 
 
 @pytest.fixture
-def jp_server_config(jp_server_config, tmp_path):
-    jp_server_config["MultiKernelManager"] = {"default_kernel_name": "python3"}
-    jp_server_config["ColabGuard"]["snapshot_dir"] = str(tmp_path / "snapshots")
+def jp_server_config(jp_server_config):
+    jp_server_config["ColabGuard"]["background_snapshots"] = True  # what these tests are about
     return jp_server_config
 
 

@@ -13,17 +13,15 @@ Either way a complete snapshot of every variable that existed before the runaway
 import asyncio
 
 import pytest
-from cgroup_helpers import memory_cgroup, slow_disk  # noqa: F401 - fixtures
-from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
 from kernel_helpers import start_notebook_kernel, wait_for_postmortem
 from runaway import grow_cell
 
 
 @pytest.fixture
-def jp_server_config(kernel_server_config):
-    kernel_server_config["ColabGuard"]["interrupt_cells"] = False  # the last line of defence, off here
-    kernel_server_config["ColabGuard"]["background_snapshots"] = True
-    return kernel_server_config
+def jp_server_config(jp_server_config):
+    jp_server_config["ColabGuard"]["interrupt_cells"] = False  # the last line of defence, off here
+    jp_server_config["ColabGuard"]["background_snapshots"] = True
+    return jp_server_config
 
 
 SETUP = """

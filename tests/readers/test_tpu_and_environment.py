@@ -1,6 +1,6 @@
 """TPU detection from device files and variables, and where the server runs."""
 
-from conftest import write_tree
+from helpers import write_tree
 
 from colab_guard.readers.environment import detect_environment
 from colab_guard.readers.tpu import TPU_NODE_NOTE, detect_tpu

@@ -6,7 +6,6 @@ import sys
 import textwrap
 
 import pytest
-from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 
 # In a fresh IPython with the extension loaded, in its own 1 GiB memory cgroup.
 CELLS = textwrap.dedent(

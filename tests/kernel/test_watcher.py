@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import write_tree
+from helpers import write_tree
 
 from colab_guard.contract.heartbeat import read_heartbeat
 from colab_guard.contract.settings import WatcherSettings

@@ -7,8 +7,6 @@ variables first, the server must say the OOM killer did it, and a new kernel mus
 import asyncio
 
 import pytest
-from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
-from kernel_helpers import jp_server_config as kernel_server_config  # noqa: F401 - fixture
 from kernel_helpers import start_notebook_kernel, wait_for_postmortem
 from runaway import grow_cell
 
@@ -16,8 +14,7 @@ MiB = 1 << 20
 
 
 @pytest.fixture
-def jp_server_config(kernel_server_config):
-    jp_server_config = kernel_server_config
+def jp_server_config(jp_server_config):
     # the watcher would otherwise stop the runaway cell before the kill (test_interrupt_real.py)
     jp_server_config["ColabGuard"]["interrupt_cells"] = False
     return jp_server_config

@@ -13,7 +13,7 @@ import psutil
 import pytest
 import schemathesis
 import yaml
-from conftest import cmdline
+from helpers import DATA, cmdline
 from hypothesis import HealthCheck, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from live_server import TOKEN, LiveServer, isolated_env
@@ -23,7 +23,6 @@ from colab_guard.server.routes import ROUTES
 from colab_guard.snapshot import take_snapshot
 
 SPEC = files("colab_guard.server") / "openapi.yaml"
-DATA = os.path.join(os.path.dirname(__file__), "data")
 
 schema = schemathesis.openapi.from_path(str(SPEC))
 # Hypothesis keeps caches in ./.hypothesis: not in the checkout

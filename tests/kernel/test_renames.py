@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
 
 
 async def test_a_renamed_notebook_finds_its_snapshots_after_its_kernel_dies(jp_fetch, jp_serverapp):

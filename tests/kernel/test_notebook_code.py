@@ -1,7 +1,7 @@
 """Code defined in the notebook survives a snapshot into a fresh kernel, without re-running any cell."""
 
 import pytest
-from kernel_helpers import jp_server_config, start_notebook_kernel  # noqa: F401 - fixture
+from kernel_helpers import start_notebook_kernel
 
 DEFINE = """
 import dataclasses

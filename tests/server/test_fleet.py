@@ -25,7 +25,7 @@ from live_server import LiveServer, isolated_env
 from colab_guard.contract.files import write_json_atomic
 from colab_guard.contract.paths import notebook_key, user_root
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(REPO, "deploy")
 DASHBOARD = os.path.join(DEPLOY, "grafana", "colab-guard-fleet.json")
 PLAIN_CONFIG = os.path.join(DEPLOY, "prometheus", "plain-server.yml")

@@ -9,7 +9,6 @@ import uuid
 
 import numpy as np
 import pytest
-from cgroup_helpers import memory_cgroup  # noqa: F401 - fixture
 
 from colab_guard.snapshot import SnapshotError, list_snapshots, restore_snapshot, snapshot_root, take_snapshot
 from colab_guard.snapshot import writer as snapshot_module

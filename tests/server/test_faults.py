@@ -14,7 +14,7 @@ import time
 
 import pynvml
 import pytest
-from conftest import write_tree
+from helpers import write_tree
 
 GiB = 1 << 30
 HOST_TOTAL = 32768000 * 1024
