@@ -15,6 +15,7 @@ import queue
 import time
 
 from jupyter_client.manager import KernelManager
+from kernel_helpers import collect
 
 # Variables Colab's hosted runtime sets (colab_guard.readers.environment.COLAB_MARKERS).
 COLAB_ENV = {
@@ -76,18 +77,7 @@ class ColabKernel:
             if msg["parent_header"].get("msg_id") != msg_id:
                 self.other.append(msg)
                 continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out["text"] += content["text"]
-            elif kind in ("display_data", "execute_result"):
-                out["data"].append(content["data"])
-                if content.get("transient", {}).get("display_id"):
-                    out["displays"].append(content)
-            elif kind == "update_display_data":
-                out["updates"].append(content)
-            elif kind == "error":
-                out["error"] = f"{content['ename']}: {content['evalue']}"
-            elif kind == "status" and content["execution_state"] == "idle":
+            if collect(out, msg):
                 return out
 
     def messages(self, seconds: float) -> list[dict]:

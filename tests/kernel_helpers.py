@@ -4,6 +4,22 @@ import asyncio
 import json
 
 
+def collect(out: dict, msg: dict) -> bool:
+    """Add one iopub message of a cell to ``out`` (text, rich data, display updates, error); True once idle."""
+    kind, content = msg["msg_type"], msg["content"]
+    if kind == "stream":
+        out["text"] += content["text"]
+    elif kind in ("display_data", "execute_result"):
+        out["data"].append(content["data"])
+        if "displays" in out and content.get("transient", {}).get("display_id"):
+            out["displays"].append(content)
+    elif kind == "update_display_data" and "updates" in out:
+        out["updates"].append(content)
+    elif kind == "error":
+        out["error"] = f"{content['ename']}: {content['evalue']}"
+    return kind == "status" and content["execution_state"] == "idle"
+
+
 class Kernel:
     """A kernel of a notebook session, with a client to run code in it."""
 
@@ -27,14 +43,7 @@ class Kernel:
             msg = await asyncio.wait_for(self.client.get_iopub_msg(), timeout)
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
-            kind, content = msg["msg_type"], msg["content"]
-            if kind == "stream":
-                out["text"] += content["text"]
-            elif kind in ("display_data", "execute_result"):
-                out["data"].append(content["data"])
-            elif kind == "error":
-                out["error"] = f"{content['ename']}: {content['evalue']}"
-            elif kind == "status" and content["execution_state"] == "idle":
+            if collect(out, msg):
                 return out
 
     def stop(self):
