@@ -10,7 +10,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d)
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work" 2>/dev/null || true
+}
 trap cleanup EXIT
 
 git clone -q . "$work/clone"
@@ -20,7 +23,7 @@ echo "== the README's first command, in a fresh virtual environment"
 port=$("$work/fresh/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 token=check-install-token
 (cd "$work" && PATH="$work/fresh/bin:$PATH" JUPYTER_CONFIG_DIR="$work/cfg" JUPYTER_DATA_DIR="$work/data" \
-  jupyter lab --allow-root --no-browser --ip=127.0.0.1 --port="$port" --IdentityProvider.token="$token" \
+  exec jupyter lab --allow-root --no-browser --ip=127.0.0.1 --port="$port" --IdentityProvider.token="$token" \
   >"$work/lab.log" 2>&1) &
 server_pid=$!
 answered=""
