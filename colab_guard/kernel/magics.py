@@ -7,7 +7,7 @@ import os
 import shlex
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..contract.manifests import SnapshotError
 from ..contract.settings import CONFIGURABLE, ENV, parse_value, remember, settings_file
@@ -33,7 +33,7 @@ class GuardMagics(Magics):
 
     def __init__(self, shell, guard):
         super().__init__(shell)
-        self.guard = guard
+        self.kernel_guard = guard
         self.commands = {
             "status": self.status,
             "snapshot": self.snapshot,
@@ -45,9 +45,12 @@ class GuardMagics(Magics):
             "config": self.settings_command,
         }
 
-    @line_magic
-    def guard(self, line: str):
-        """colab-guard: %guard status | monitor | cells | config | snapshot | list | restore [SNAPSHOT] [NAMES...] [--mmap] | top"""
+    @line_cell_magic
+    def guard(self, line: str, cell: str | None = None):
+        """colab-guard: %guard status | monitor | cells | config | snapshot | list | restore [SNAPSHOT] [NAMES...] [--mmap] | top;
+        %%guard off runs a cell without colab-guard stopping it."""
+        if cell is not None:
+            return self.run_unguarded(line, cell)
         args = shlex.split(line)
         if not args:
             raise UsageError(USAGE)
@@ -61,13 +64,13 @@ class GuardMagics(Magics):
 
     def status(self, args: list[str]):
         """Memory, accelerators and the latest snapshot, rendered inline."""
-        return StatusView(self.guard.status())
+        return StatusView(self.kernel_guard.status())
 
     def cell_memory(self, args: list[str]) -> None:
         """Memory by cell: what each of the last cells added to memory, and its peak."""
         if args:
             raise UsageError("%guard cells takes no arguments")
-        done = [c.to_dict() for c in self.guard.cells.recent() if not c.running]
+        done = [c.to_dict() for c in self.kernel_guard.cells.recent() if not c.running]
         if not done:
             print("No cell has run since colab-guard was loaded.")
             return
@@ -75,20 +78,20 @@ class GuardMagics(Magics):
         print(CELLS_HEADER)
         for cell in done:
             print(cell_line(cell))
-        blame = self.guard.cells.blame()
+        blame = self.kernel_guard.cells.blame()
         if blame:
             print(blame)
 
     def monitor_command(self, args: list[str]) -> None:
         """A status line in this cell's output, updated in place, until ``%guard monitor off``."""
-        current = self.guard.monitor
+        current = self.kernel_guard.monitor
         if args == ["off"]:
             if current is None or not current.running:
                 print("The monitor is not running.")
             else:
                 current.stop()
                 print("Monitor stopped.")
-            self.guard.monitor = None
+            self.kernel_guard.monitor = None
             return
         try:
             interval = float(args[0]) if args else DEFAULT_INTERVAL
@@ -98,12 +101,12 @@ class GuardMagics(Magics):
             raise UsageError("%guard monitor [SECONDS | off]")
         if current is not None:
             current.stop()  # one line at a time: the new one, in this cell
-        self.guard.monitor = Monitor(self.guard, interval)
-        self.guard.monitor.start()
+        self.kernel_guard.monitor = Monitor(self.kernel_guard, interval)
+        self.kernel_guard.monitor.start()
 
     def settings_command(self, args: list[str]) -> None:
         """Show the watcher's settings, or set them for this kernel and remember them."""
-        settings = self.guard.settings
+        settings = self.kernel_guard.settings
         path = settings_file()
         if not args:
             print(f"colab-guard settings of this kernel (set with %guard config NAME=VALUE; remembered in {path}):")
@@ -133,7 +136,7 @@ class GuardMagics(Magics):
                 raise UsageError(f"colab-guard: {exc}") from None
             texts[name] = _stored(name, values[name])
         try:
-            self.guard.configure(values)
+            self.kernel_guard.configure(values)
         except ValueError as exc:
             raise UsageError(f"colab-guard: {exc}; nothing was changed") from None
         try:
@@ -149,7 +152,7 @@ class GuardMagics(Magics):
 
     def snapshot(self, args: list[str]) -> None:
         """Save the variables now and say what was written."""
-        result = self.guard.snapshot()
+        result = self.kernel_guard.snapshot()
         skipped = "".join(f"\n  skipped {n}: {why}" for n, why in sorted(result.skipped.items()))
         imports = len(result.manifest.get("modules", {}))
         print(
@@ -160,7 +163,7 @@ class GuardMagics(Magics):
 
     def top(self, args: list[str]) -> None:
         """The largest variables, to know what to del."""
-        for name, size in self.guard.largest()[:20]:
+        for name, size in self.kernel_guard.largest()[:20]:
             print(f"{human_bytes(size):>10}  {name}")
 
     def listing(self, args: list[str]) -> None:
@@ -168,7 +171,7 @@ class GuardMagics(Magics):
         if args and args != ["--all"]:
             raise UsageError(f"%guard list takes one option, --all, not {' '.join(args)}")
         every = args == ["--all"]
-        snaps = self.guard.snapshots(every)
+        snaps = self.kernel_guard.snapshots(every)
         if not snaps:
             print("No snapshot yet." if every else "No snapshot of this notebook yet.")
         for s in snaps:
@@ -181,7 +184,7 @@ class GuardMagics(Magics):
         args = [a for a in args if a != "--mmap"]
         snapshot = args[0] if args and args[0][:8].isdigit() else None
         names = args[1:] if snapshot else args
-        result = self.guard.restore(snapshot, names or None, use_mmap)
+        result = self.kernel_guard.restore(snapshot, names or None, use_mmap)
         restored = result.modules + result.restored
         print(f"Restored {len(restored)} variables from snapshot {result.snapshot}: {', '.join(restored)}")
         for name, why in sorted(result.failed.items()):
@@ -189,17 +192,16 @@ class GuardMagics(Magics):
         for note in result.notes:
             print(f"  note: {note}")
 
-    @cell_magic("guard")
-    def guard_cell(self, line: str, cell: str):
+    def run_unguarded(self, line: str, cell: str) -> None:
         """%%guard off: run this cell without colab-guard stopping it near the memory limit."""
         if line.strip() != "off":
             raise UsageError("%%guard takes one option: %%guard off")
-        self.guard.suppressed = True
+        self.kernel_guard.suppressed = True
         try:
             assert self.shell is not None
             self.shell.ex(cell)
         finally:
-            self.guard.suppressed = False
+            self.kernel_guard.suppressed = False
 
 
 def _shown(name: str, value) -> str:

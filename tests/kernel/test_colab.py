@@ -112,7 +112,7 @@ def test_cells_names_the_cell_that_allocated_300_mb_with_about_that_figure(colab
     rows = {line.split()[0]: line for line in text.splitlines() if line.strip().startswith("[")}
     (big,) = [row for row in rows.values() if "block = np.ones(300_000_000 // 8)" in row]
     assert "small = list(range(1000))" in text
-    most = re.search(r"The cell that grew memory most: \[3\] `block = np\.ones\(300_000_000 // 8\)` \(\+([\d.]+) MiB", text)
+    most = re.search(r"The cell that grew memory most: \[\d+\] `block = np\.ones\(300_000_000 // 8\)` \(\+([\d.]+) MiB", text)
     assert most and float(most.group(1)) == pytest.approx(286.1, rel=0.05), text  # 300 MB is 286.1 MiB
     cells = kernel.value("[c.to_dict() for c in __import__('colab_guard').kernel.get_guard().cells.recent()]")
     (cell,) = [c for c in cells if c["first_line"].startswith("block")]
@@ -144,7 +144,10 @@ def test_config_changes_a_threshold_the_watcher_then_uses_and_a_new_kernel_remem
     waited = kernel.run("import time; time.sleep(2.5)")
     # (a second warning may follow when the watcher saw the 300 MB arrive fast: it names the cell too)
     (warning,) = [w for w in warnings_in(kernel, out, waited) if "Memory is high" in w and " But " not in w]
-    assert "The cell that grew memory most: [3] `block = np.ones(300_000_000 // 8)` (+286." in warning, warning
+    # (cells are numbered as IPython counts them, which differs between IPython versions)
+    assert re.search(
+        r"The cell that grew memory most: \[\d+\] `block = np\.ones\(300_000_000 // 8\)` \(\+28\d\.\d MiB", warning
+    ), warning
     # And values that do not fit are refused with the reason, changing nothing
     for command, message in [
         ("%guard config warn_percent=lots", "warn_percent is a number, not 'lots'"),
