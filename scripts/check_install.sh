@@ -47,10 +47,12 @@ ls "$work/dist"/*.tar.gz "$work/dist"/*.whl
 "$PYTHON" -m venv "$work/wheel"
 "$work/wheel/bin/pip" install -q "$work/dist"/*.whl jupyterlab
 mkdir "$work/bin"  # only the tools the check itself needs: no node
-for tool in bash grep tee; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
+for tool in bash grep; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
 PATH="$work/wheel/bin:$work/bin" "$work/bin/bash" -c '
   ! command -v node >/dev/null || { echo "node is still on the PATH"; exit 1; }
-  jupyter labextension list 2>&1 | tee /dev/stderr | grep -E "colab-guard .*enabled.*OK" >/dev/null
-  jupyter server extension list 2>&1 | tee /dev/stderr | grep -A2 -E "colab_guard .*enabled" | grep -q "OK"
+  labextensions=$(jupyter labextension list 2>&1); echo "$labextensions"
+  echo "$labextensions" | grep -E "colab-guard .*enabled.*OK" >/dev/null
+  serverextensions=$(jupyter server extension list 2>&1); echo "$serverextensions"
+  echo "$serverextensions" | grep -A2 -E "colab_guard .*enabled" | grep -q "OK"
 '
 echo "the wheel lists both extensions as enabled and OK"
