@@ -97,7 +97,9 @@ def test_the_lifetime_countdown_moves_and_says_how_the_start_is_known(colab):
     # And a lifetime the user sets applies at once
     assert kernel.run("%guard config max_lifetime=1h")["error"] is None
     third = kernel.value(runtime)
-    assert third["max_lifetime"] == 3600 and third["seconds_left"] < first["seconds_left"] - 10 * 3600
+    # (11 hours less than with 12 hours, or none left where this machine's pid 1 is older than an hour)
+    assert third["max_lifetime"] == 3600
+    assert third["seconds_left"] == pytest.approx(max(0.0, first["seconds_left"] - 11 * 3600), abs=15)
 
 
 def test_cells_names_the_cell_that_allocated_300_mb_with_about_that_figure(colab, memory_cgroup):
