@@ -3,6 +3,8 @@
 import os
 
 import psutil
+import pytest
+from tornado.httpclient import HTTPClientError
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
@@ -23,3 +25,17 @@ def cmdline(process: psutil.Process) -> list[str]:
         return process.cmdline()
     except psutil.Error:
         return []
+
+
+async def fetch_without_token(jp_fetch, parts, method: str):
+    """A request with no valid token, of any method; returns the HTTPClientError it must raise."""
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch(
+            *parts,
+            method=method,
+            headers={"Authorization": ""},
+            follow_redirects=False,
+            allow_nonstandard_methods=True,
+            body=None if method in ("GET", "DELETE") else b"{}",
+        )
+    return err.value
