@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 
 from jupyter_server.extension.application import ExtensionApp
@@ -74,6 +75,7 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         self.snapshot_list = SnapshotList(self.snapshot_dir, self.log)
         self.sessions = SessionTracker(self)
         # keeps the sampler's list of kernel processes current, and enforces the countdown if asked
+        self._housekeeping_errors: dict[str, str] = {}  # step -> the cause last logged
         self._housekeeping = PeriodicCallback(self._housekeep, 1000 * max(self.sample_interval, 1.0))
         self._housekeeping.start()
         self.kernels.previous_session = previous_session_reports(self.snapshot_dir, self.warn_percent)
@@ -87,14 +89,32 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         prometheus.register(self)
 
     async def _housekeep(self) -> None:
-        self.sessions.update_pids()
-        self.kernels.follow_renames()
-        payload = await self.sessions.payload()
+        """One tick: each step runs whatever the others do, so one failure never stops the rest."""
+        await self._step("kernel processes", self.sessions.update_pids)
+        await self._step("renamed notebooks", self.kernels.follow_renames)
+        payload = await self._step("sessions", self.sessions.payload)
+        if payload is None:
+            return
         if self.enforce:
-            await self.enforcer.enforce(payload)
+            await self._step("enforcement", self.enforcer.enforce, payload)
         # the kernels' %guard status and monitor read the same countdowns, cost and advice
         state = {"pid": os.getpid(), "environment": self.sampler.environment, **self.sessions.state_for_kernels(payload)}
         await asyncio.get_running_loop().run_in_executor(None, self._write_state, state)
+
+    async def _step(self, name: str, step, *args):
+        """Run one housekeeping step; a failure is logged once per distinct cause and costs only this tick."""
+        try:
+            result = step(*args)
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as exc:  # the periodic job must outlive any one step's failure
+            cause = f"{type(exc).__name__}: {exc}"
+            if self._housekeeping_errors.get(name) != cause:
+                self._housekeeping_errors[name] = cause
+                self.log.exception("colab-guard: housekeeping step %r failed (logged once per cause)", name)
+            return None
+        self._housekeeping_errors.pop(name, None)
+        return result
 
     def _write_state(self, state: dict) -> None:
         try:

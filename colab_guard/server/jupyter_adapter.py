@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tornado.web import HTTPError
+
 
 def culler_next_check(kernel_manager: Any, now: float) -> float | None:
     """Wall-clock time of jupyter_server's next cull check, from its culler's PeriodicCallback."""
@@ -31,3 +33,11 @@ def kernel_launch_env(kernel: Any) -> tuple[dict[str, str], list[str]]:
     """The environment and extra arguments a kernel was launched with."""
     launch = getattr(kernel, "_launch_args", None) or {}
     return dict(launch.get("env") or {}), list(launch.get("extra_arguments") or [])
+
+
+def find_kernel(kernel_manager: Any, kernel_id: str) -> Any:
+    """The kernel of that id, or None once it is shut down (jupyter_server answers HTTP 404, not KeyError)."""
+    try:
+        return kernel_manager.get_kernel(kernel_id)
+    except (KeyError, HTTPError):
+        return None

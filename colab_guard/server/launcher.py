@@ -16,7 +16,7 @@ from ..contract.heartbeat import read_heartbeat
 from ..contract.manifests import latest_summary
 from ..contract.paths import is_kernel_notebook, kernel_notebook
 from ..contract.renames import record_rename
-from .jupyter_adapter import kernel_launch_env, kernel_process
+from .jupyter_adapter import find_kernel, kernel_launch_env, kernel_process
 from .postmortem import diagnose
 
 EXTENSION_ARG = "--ext=colab_guard"
@@ -79,10 +79,8 @@ class KernelLauncher:
 
     # -- death
     def watch(self, kernel_id: str) -> None:
-        km = self.kernel_manager
-        try:
-            kernel = km.get_kernel(kernel_id)
-        except KeyError:
+        kernel = find_kernel(self.kernel_manager, kernel_id)
+        if kernel is None:
             return
         env, extra_arguments = kernel_launch_env(kernel)
         # a kernel started without a notebook files its heartbeat under its own identity
@@ -125,10 +123,10 @@ class KernelLauncher:
     def follow_renames(self) -> None:
         """Notebooks renamed or moved since their kernel started: their snapshots follow them."""
         for kernel_id, notebook in list(self.notebooks.items()):
-            try:
-                env, _ = kernel_launch_env(self.kernel_manager.get_kernel(kernel_id))
-            except KeyError:
-                continue  # shut down
+            kernel = find_kernel(self.kernel_manager, kernel_id)
+            if kernel is None:
+                continue  # shut down (its post-mortem, if it died, is already recorded)
+            env, _ = kernel_launch_env(kernel)
             renamed = env.get("JPY_SESSION_NAME")
             if renamed and renamed != notebook:
                 self.notebooks[kernel_id] = renamed

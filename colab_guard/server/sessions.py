@@ -18,7 +18,7 @@ from jupyter_server.utils import ensure_async
 from ..contract.heartbeat import read_heartbeat
 from ..usage.hours import accelerator_hours, with_budget
 from .countdown import epoch, idle_cull_at, iso, seconds_left
-from .jupyter_adapter import culler_next_check, kernel_connections, kernel_process
+from .jupyter_adapter import culler_next_check, find_kernel, kernel_connections, kernel_process
 
 SHUTDOWN_CHECK_SECONDS = 60  # jupyter_server checks shutdown_no_activity_timeout once a minute
 HOURS_SECONDS = 60.0  # the week's accelerator hours are read from the usage log at most this often
@@ -95,7 +95,9 @@ class SessionTracker:
 
     def kernel_view(self, kernel_id: str, path: str | None, now: float, server: dict) -> dict:
         km = self.km
-        kernel = km.get_kernel(kernel_id)
+        kernel = find_kernel(km, kernel_id)
+        if kernel is None:
+            raise KeyError(kernel_id)  # shut down while we looked
         last = epoch(getattr(kernel, "last_activity", None))
         state = getattr(kernel, "execution_state", None)
         connections = kernel_connections(km, kernel_id)
@@ -164,7 +166,9 @@ class SessionTracker:
         off the event loop)."""
         pids, states = {}, {}
         for kernel_id in self.km.list_kernel_ids():
-            kernel = self.km.get_kernel(kernel_id)
+            kernel = find_kernel(self.km, kernel_id)
+            if kernel is None:
+                continue  # shut down while we looked
             states[kernel_id] = getattr(kernel, "execution_state", None)
             process = kernel_process(kernel)
             if process is not None:

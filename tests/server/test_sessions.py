@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import time
 
 import psutil
@@ -180,3 +181,39 @@ class TestCost:
         assert "input pipeline" not in warning["message"]
         evidence = warning["evidence"]
         assert evidence["gpu_utilization"] == 2 and evidence["gpu_memory_used"] == 30114 << 20
+
+
+class TestHousekeepingThroughShutdowns:
+    """The server's periodic job outlives kernels that are shut down, and still enforces afterwards."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config):
+        jp_server_config["ColabGuard"].update(idle_timeout=4, max_lifetime=7200, enforce=True)
+        return jp_server_config
+
+    async def test_enforcement_and_state_go_on_after_a_kernel_is_shut_down(self, jp_fetch, jp_serverapp, caplog):
+        from colab_guard.contract.server_state import server_state_path
+
+        # Given two notebook kernels; the user closes the first (DELETE, as JupyterLab does)
+        closed = await start_notebook_kernel(jp_fetch, jp_serverapp, "closed.ipynb")
+        kept = await start_notebook_kernel(jp_fetch, jp_serverapp, "kept.ipynb")
+        closed.stop()
+        await jp_fetch("api", "kernels", closed.id, method="DELETE")
+        await kept.run("precious = list(range(10))")
+        kept.stop()
+        # When the housekeeping ticks on for a while
+        (extension,) = jp_serverapp.extension_manager.extension_apps["colab_guard"]
+        state_path = server_state_path(extension.snapshot_dir, extension.server_id)
+        for _ in range(100):
+            if kept.id not in jp_serverapp.kernel_manager:
+                break
+            await asyncio.sleep(0.2)
+        # Then the idle limit is still enforced on the other kernel, snapshot first
+        assert kept.id not in jp_serverapp.kernel_manager, "the housekeeping stopped after the first shutdown"
+        (snap,) = json.loads((await jp_fetch("colab-guard", "v1", "snapshots")).body)["snapshots"]
+        assert "precious" in snap["variables"]
+        # And the state file kernels read is still rewritten, with no error logged by any step
+        before = os.stat(state_path).st_mtime
+        await asyncio.sleep(2.5)
+        assert os.stat(state_path).st_mtime > before
+        assert not [r for r in caplog.records if "housekeeping" in r.getMessage() or "Exception in callback" in r.getMessage()]
