@@ -36,7 +36,7 @@ class CpuReader:
 
 def thread_demand(pid: int, proc_root: str = "/proc") -> dict[int, int]:
     """Nanoseconds each thread of ``pid`` has spent running or waiting for a core (schedstat);
-    {} where the kernel does not keep scheduler statistics."""
+    {} where the kernel does not keep scheduler statistics (no file, or only zeros in it)."""
     out = {}
     task = os.path.join(proc_root, str(pid), "task")
     try:
@@ -50,7 +50,8 @@ def thread_demand(pid: int, proc_root: str = "/proc") -> dict[int, int]:
             out[int(tid)] = int(run) + int(wait)
         except (OSError, ValueError):
             continue
-    return out
+    # some kernels (and sandboxes) keep the file but never count: "0 0 1" for a thread that ran
+    return out if any(out.values()) else {}
 
 
 class ProcessCpu:
@@ -74,7 +75,12 @@ class ProcessCpu:
             self.cpus = os.cpu_count()
 
     def _used(self, proc: psutil.Process) -> float:
-        times = proc.cpu_times()
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            if proc.pid != os.getpid():
+                raise
+            times = os.times()  # this process's own times need no /proc
         return float(times.user + times.system)
 
     def read(self, children: list[int] | None = None) -> dict[str, Any]:

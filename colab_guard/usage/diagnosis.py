@@ -179,6 +179,8 @@ def diagnose(samples: list[dict[str, Any]], threshold: float = 10.0, seconds: fl
     cpu_text = "the kernel " + (f"at {cpu:.0f}% of a core" if cpu is not None else "(CPU unknown)")
     if want is not None and cpu is not None and want - cpu >= 10:
         cpu_text += f", wanting one {want:.0f}% of the time"
+    # where the machine's kernel keeps no scheduler statistics, what the threads wanted cannot be known
+    evidence["kernel_cpu_demand_known"] = want is not None
     if workers:
         cpu_text += f", {workers} worker process{'es' if workers > 1 else ''} at {workers_cpu or 0:.0f}% together"
         if workers_want is not None and workers_cpu is not None and workers_want - workers_cpu >= 10:

@@ -111,7 +111,9 @@ def advice_after(kernel, cell: str) -> dict:
     assert out["error"] is None, out
     advice_line, samples_line = out["text"].strip().splitlines()[-2:]
     advice = json.loads(advice_line)
-    advice["samples_seen"] = json.loads(samples_line)  # what the meter measured, for a failure's message
+    seen = json.loads(samples_line)  # what the meter measured, for a failure's message
+    assert advice is not None, f"no diagnosis; the meter's samples: {seen}"
+    advice["samples_seen"] = seen
     return advice
 
 
@@ -139,7 +141,12 @@ def test_a_cpu_bound_cell_is_the_input_pipeline(gpu_kernel):
     # machine's other users left it (schedstat)
     assert advice["cause"] == "input-pipeline", advice
     evidence = advice["evidence"]
-    assert evidence["kernel_cpu_demand_percent"] >= 85 and evidence["cell_running_share"] == 1.0
+    assert evidence["cell_running_share"] == 1.0
+    # what it wanted where the machine's kernel keeps scheduler statistics, else what it got
+    if evidence["kernel_cpu_demand_known"]:
+        assert evidence["kernel_cpu_demand_percent"] >= 85, advice
+    else:
+        assert evidence["kernel_cpu_demand_percent"] is None and evidence["kernel_cpu_percent"] >= 85, advice
     # (what the process got counts all its threads, so it may pass one core; the demand is its busiest thread's)
     assert evidence["kernel_cpu_percent"] > 0
 
