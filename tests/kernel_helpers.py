@@ -17,6 +17,8 @@ def collect(out: dict, msg: dict) -> bool:
         out["updates"].append(content)
     elif kind == "error":
         out["error"] = f"{content['ename']}: {content['evalue']}"
+    elif kind == "execute_input":
+        out["number"] = content.get("execution_count")  # the number the front end shows: [7]
     return kind == "status" and content["execution_state"] == "idle"
 
 

@@ -134,11 +134,13 @@ class CellLog:
                 if rss is not None:
                     cell.rss_peak = max(cell.rss_peak or 0, rss)
 
-    def finish(self) -> CellRecord | None:
-        """The cell ended: its memory now, its peaks; kept among the last cells."""
+    def finish(self, number: int | None = None) -> CellRecord | None:
+        """The cell ended: its memory now, its peaks, its prompt number where known; kept among the last cells."""
         cell = self.current
         if cell is None:
             return None
+        if number is not None:
+            cell.number = number
         ws, rss = self.read_working_set(), self._rss()
         with self._lock:
             cell.seconds = round(time.time() - cell.started, 3)
@@ -162,25 +164,31 @@ class CellLog:
                 out.append(self.current)
         return out
 
-    def grew_most(self, working_set_now: int | None = None) -> tuple[CellRecord, int] | None:
-        """The cell that grew the working set most among the last ones (the running one counts what
-        it added so far), with that growth; None when no cell grew it."""
+    def grew_most(self, own_memory_now: int | None = None) -> tuple[CellRecord, int] | None:
+        """The cell that grew this kernel's own memory most among the last ones (the running one
+        counts what it added so far), with that growth; None when no cell grew it.
+
+        The kernel's own memory, not the container's: another notebook's growth is not this one's cells'.
+        """
         best: tuple[CellRecord, int] | None = None
-        for cell in self.recent():
-            growth = cell.growth
-            if cell.running and working_set_now is not None and cell.working_set_before is not None:
-                growth = working_set_now - cell.working_set_before
+        cells = self.recent()
+        if own_memory_now is None and cells and cells[-1].running:
+            own_memory_now = self._rss()
+        for cell in cells:
+            growth = cell.rss_growth
+            if cell.running and own_memory_now is not None and cell.rss_before is not None:
+                growth = own_memory_now - cell.rss_before
             if growth is not None and growth > 0 and (best is None or growth > best[1]):
                 best = (cell, growth)
         return best
 
-    def blame(self, working_set_now: int | None = None) -> str:
+    def blame(self, own_memory_now: int | None = None) -> str:
         """A sentence naming the cell that grew memory most, or "" when none did."""
-        found = self.grew_most(working_set_now)
+        found = self.grew_most(own_memory_now)
         if found is None:
             return ""
         cell, growth = found
-        when = "so far, still running" if cell.running else f"peak {human_bytes(cell.working_set_peak or 0)}"
+        when = "so far, still running" if cell.running else f"peak {human_bytes(cell.rss_peak or 0)}"
         return f"The cell that grew memory most: {cell.label()} (+{human_bytes(growth)}, {when})."
 
     def for_heartbeat(self) -> list[dict]:

@@ -34,6 +34,18 @@ from .watcher import Watcher
 IDENTITY_RETRIES = 2
 
 
+def _ipython_major() -> int:
+    try:
+        import IPython
+
+        return int(IPython.__version__.split(".")[0])
+    except (ImportError, ValueError):
+        return 0
+
+
+IPYTHON_MAJOR = _ipython_major()
+
+
 class Guard:
     """One per kernel: owns the watcher and implements the user's commands."""
 
@@ -63,6 +75,8 @@ class Guard:
             self.settings, lambda: self.snapshot_dir, lambda: self.watcher.cell_state, notify=self._notify
         )
         self.monitor = None  # the %guard monitor line, while it runs
+        self._count_at_start: int | None = None  # the shell's execution_count when the cell started
+        self._count_offset = 1 if IPYTHON_MAJOR >= 9 else 0  # until a finished cell shows it
         self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
         self.suppressed = False  # inside %%guard off
         self.deliveries: list[float] = []
@@ -83,7 +97,7 @@ class Guard:
             else "no snapshot could be taken"
         )
         top = ", ".join(f"{name} ({human_bytes(size)})" for name, size in self.largest()[:5])
-        blame = self.cells.blame(reading.working_set)
+        blame = self.watcher.blame(reading.working_set)
         return (
             f"memory at {reading.working_set / GiB:.2f} of {reading.limit / GiB:.2f} GiB "
             f"({reading.percent:.0f}%): colab-guard stopped this cell before the out-of-memory killer "
@@ -118,10 +132,20 @@ class Guard:
         if self._identity_tries < IDENTITY_RETRIES:
             self._identity_tries += 1
             self.learn_identity()
-        self.cells.start(getattr(self.shell, "execution_count", None), getattr(info, "raw_cell", None))
+        self._count_at_start = getattr(self.shell, "execution_count", None)
+        self.cells.start(self.prompt_number(), getattr(info, "raw_cell", None))
+
+    def prompt_number(self) -> int | None:
+        """The number the running cell's prompt shows (``[7]``): IPython 9 counts the cell before
+        pre_run_cell, IPython 8 after it; the offset is learnt from each finished cell."""
+        count = self._count_at_start
+        return None if count is None else count - self._count_offset
 
     def _post_run(self, result=None, *args):
-        self.cells.finish()
+        shown = getattr(result, "execution_count", None)  # what the execute reply tells the front end
+        if isinstance(shown, int) and isinstance(self._count_at_start, int):
+            self._count_offset = self._count_at_start - shown
+        self.cells.finish(shown if isinstance(shown, int) else None)
         self.executing = None
         self.watcher.cell_state = {"executing": False, "idle_since": time.time()}
         self.watcher.cell_finished()

@@ -33,6 +33,15 @@ class GrowthRate:
         while len(self.samples) > 2 and now - self.samples[1][0] >= self.window:
             self.samples.popleft()
 
+    def held(self, seconds: float) -> bool:
+        """Whether the readings span ``seconds`` and memory rose through each third of them (a burst
+        that stopped, or memory freed on the way, is not sustained growth)."""
+        if len(self.samples) < 4 or self.samples[-1][0] - self.samples[0][0] < seconds * 0.9:
+            return False
+        values = [w for _, w in self.samples]
+        marks = [values[0], values[len(values) // 3], values[2 * len(values) // 3], values[-1]]
+        return all(b > a for a, b in zip(marks, marks[1:]))
+
     @property
     def rate(self) -> float:
         """Growth in bytes/s over the window (negative when memory is freed; 0 until measured)."""

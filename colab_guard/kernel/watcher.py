@@ -21,16 +21,20 @@ from ..contract.manifests import SnapshotError
 from ..contract.ownership import notebook_dir
 from ..contract.renames import finish_rename, renamed_to
 from ..contract.settings import WatcherSettings
-from ..readers.memory import MemoryReader, MemoryReading
+from ..readers.memory import MemoryReader, MemoryReading, human_bytes
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.pickling import SnapshotCancelled
 from ..snapshot.writer import SnapshotResult, take_snapshot
+from .gpu_oom import kernels_by_pid
+from .neighbours import Neighbours
 from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, seconds_left, snapshot_seconds
 
 # The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get
 # from "far from the limit" to the OOM killer between two readings. Far from a large limit the
 # watcher still reads once a second; close to a small one, up to every 10 ms.
 ASSUMED_GROWTH = 2e9
+# A "stop the cell" warning needs growth held over this long, not a one-second burst of a data load.
+SUSTAINED_SECONDS = 3.0
 CANCEL_WAIT = 0.2  # the most a cell waits for a background snapshot to stop
 # The working set's recent history kept for the projection to the limit: five minutes, one a second.
 TREND_SAMPLES = 300
@@ -69,6 +73,10 @@ class Watcher:
         self.interruptions: list[dict] = []
         self._snapshotting: threading.Thread | None = None
         self.growth = GrowthRate()
+        # growth held for this long before the user is told to stop a cell: a data load is a burst
+        self.sustained = GrowthRate(window=SUSTAINED_SECONDS)
+        self.neighbours = Neighbours()  # who in the container grows: this kernel, or another process
+        self.told_saved = False  # one "saved" line per memory episode in the cell's output
         self.write_speed = WriteSpeed()
         # the namespace may differ from the last snapshot (a cell ran since it started)
         self.dirty = False
@@ -131,6 +139,10 @@ class Watcher:
         reading = self.reader.read()
         self.last = reading
         self.growth.add(time.monotonic(), reading.working_set)
+        self.sustained.add(time.monotonic(), reading.working_set)
+        cgroup_path = None if reading.cgroup is None else reading.cgroup.get("path")
+        # fresh at the critical level, where the decision to stop a cell rests on it
+        self.neighbours.sample(cgroup_path, force=reading.percent >= self.settings.critical_percent)
         wall = time.time()
         if not self.samples or wall - self.samples[-1][0] >= 1.0:
             self.samples.append((wall, reading.working_set))
@@ -141,12 +153,16 @@ class Watcher:
         s = self.settings
         if percent < s.warn_percent:
             # the episode is over: the next crossing warns and snapshots again
+            if self.warned:
+                self.told_saved = False
             self.warned, self.snapshot_at_percent, self.told_headroom = False, None, False
+            self.neighbours.end_episode()
         elif not self.warned:
             self.warned = True
+            self.neighbours.begin_episode()
+            self.neighbours.sample(cgroup_path, force=True)
             self.notify("warning", self._memory_line(reading, "Memory is high"))
-        near = percent >= s.warn_percent or seconds_left(reading.working_set, reading.limit, self.growth.rate) < 30
-        if near and not self.told_headroom:
+        if percent >= s.warn_percent and not self.told_headroom:
             advice = self.headroom_warning(reading)
             if advice:
                 self.told_headroom = True
@@ -163,7 +179,13 @@ class Watcher:
                 self._start_snapshot("background", threading.Event())
         if percent < s.snapshot_percent:
             self.interrupted = False
-        elif percent >= s.critical_percent and s.interrupt and not self.interrupted and self.interrupt is not None:
+        elif (
+            percent >= s.critical_percent
+            and s.interrupt
+            and not self.interrupted
+            and self.interrupt is not None
+            and self.neighbours.verdict() in ("here", "unknown")  # never stop a notebook whose memory is flat
+        ):
             # the snapshot of this episode has been taken or at least started
             self.interrupted = self.interrupt(reading)
             if self.interrupted:
@@ -220,6 +242,7 @@ class Watcher:
         It stops within one 8 MiB chunk or one batch of objects; the cell waits for that (a few ms),
         so the snapshot never reads what the cell is changing.
         """
+        self.told_saved = False  # a new cell's output may say "saved" once
         if self._background is not None:
             self._background.set()
             thread = self._snapshotting
@@ -231,12 +254,17 @@ class Watcher:
         self.dirty = True
 
     def headroom_warning(self, reading) -> str | None:
-        """What to do, said before the limit, when a snapshot could not be written in time or memory."""
+        """What to do, said before the limit, when a snapshot could not be written in time or memory.
+
+        "Stop the cell" is said only on evidence: growth held for ``SUSTAINED_SECONDS``, in this kernel.
+        """
         s = self.settings
         level = reading.limit * s.critical_percent / 100
         if level - reading.working_set < SNAPSHOT_MEMORY:
             return "there is too little memory left for a snapshot: free memory now (`del NAME`, see `%guard top`)"
-        rate = self.growth.rate
+        if self.neighbours.verdict() not in ("here", "unknown") or not self.sustained.held(SUSTAINED_SECONDS):
+            return None
+        rate = min(self.growth.rate, self.sustained.rate)
         needed = snapshot_seconds(self._estimated_bytes(), self.write_speed.speed)
         left = seconds_left(reading.working_set, level, rate)
         if rate > 0 and left < needed:
@@ -279,6 +307,10 @@ class Watcher:
         self.snapshot_at_percent = reading.percent if reading else 0.0
         self.snapshot_names = self._signature()
         dirty, self.dirty = self.dirty, False
+        # decided when it starts: the episode may end (and the flag reset) while it is written
+        announce = reason not in ("manual", "background") and not self.told_saved
+        if announce:
+            self.told_saved = True  # later ones this episode are in %guard list
         try:
             result = take_snapshot(
                 self.namespace,
@@ -302,7 +334,7 @@ class Watcher:
         self.last_snapshot = result
         self.write_speed.update(result.bytes_written, result.seconds)
         self._write_heartbeat()  # the server waits for this when it asked for the snapshot
-        if reason not in ("manual", "background"):
+        if announce:
             self.notify(
                 "warning",
                 f"colab-guard saved {len(result.variables)} variables ({reason}) in {result.seconds:.1f}s. "
@@ -310,9 +342,37 @@ class Watcher:
             )
         return result
 
+    def who_grows(self) -> str:
+        """A sentence naming what grows memory when it is not this kernel ("" when it is, or unknown)."""
+        other = self.neighbours.top_other() if self.neighbours.verdict() == "elsewhere" else None
+        if other is None:
+            return ""
+        beat = kernels_by_pid(self.snapshot_dir, self.settings.shared_heartbeats).get(other.pid)
+        what = (
+            f"the kernel of {beat.get('notebook') or 'another notebook'} (pid {other.pid})"
+            if beat
+            else f"{other.name} (pid {other.pid}), not a notebook kernel"
+        )
+        return f"Memory grows in {what} (+{human_bytes(other.growth)} lately); this notebook's memory is flat."
+
+    def at_risk(self) -> str:
+        """Which process the OOM killer would end first, said when it is this kernel."""
+        target = self.neighbours.oom_target()
+        own = self.neighbours.own_pids()
+        if target is not None and target in own and len(self.neighbours.history[-1][1]) > 1:
+            return "The out-of-memory killer would end this kernel first (it holds the most memory)."
+        return ""
+
+    def blame(self, working_set: int) -> str:
+        """Who grew memory: this kernel's cell, or another process."""
+        other = self.who_grows()
+        if other:
+            return other
+        return self.cells.blame() if self.cells is not None else ""
+
     def _memory_line(self, reading, prefix: str) -> str:
         gib = 1 << 30
-        blame = self.cells.blame(reading.working_set) if self.cells is not None else ""
+        blame = " ".join(part for part in (self.blame(reading.working_set), self.at_risk()) if part)
         return (
             f"{prefix}: {reading.working_set / gib:.1f} of {reading.limit / gib:.1f} GiB "
             f"({reading.percent:.0f}%, limit from {reading.limit_source}). "
