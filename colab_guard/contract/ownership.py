@@ -176,3 +176,24 @@ def read_private(path: str, limit: int = -1, owner: int | None = None) -> bytes:
     """The content of a file that passes ``open_private`` (at most ``limit`` bytes)."""
     with os.fdopen(open_private(path, owner), "rb") as f:
         return f.read(limit)
+
+
+def probe_snapshot_dir(snapshot_dir: str) -> None:
+    """Make the user's folder in ``snapshot_dir`` and write, fsync and delete a file there;
+    ValueError with the reason where snapshots could not be kept."""
+    path = os.path.abspath(os.path.expanduser(snapshot_dir))
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise ValueError(f"snapshot_dir {snapshot_dir!r} cannot hold snapshots: it is a file, not a folder")
+    try:
+        folder = private_dir(path, user_folder(), create=True)
+        path = os.path.join(folder, f".probe-{os.getpid()}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, b"colab-guard probe\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            os.unlink(path)
+    except (OSError, SnapshotError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ValueError(f"snapshot_dir {snapshot_dir!r} cannot hold snapshots: {reason}") from None

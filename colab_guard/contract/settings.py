@@ -17,7 +17,7 @@ from typing import Any
 
 from ..readers.memory import parse_size
 from .files import write_json_atomic
-from .ownership import read_private
+from .ownership import SnapshotError, read_private
 from .paths import drive_dir
 
 # setting -> (environment variable, kind); the kernel's own variables come from jupyter_server
@@ -264,7 +264,7 @@ class WatcherSettings:
             path = settings_file(env)
             try:
                 saved = read_remembered(path)
-            except (OSError, ValueError):  # unreadable or not the user's alone: %guard config says why
+            except (OSError, ValueError, SnapshotError):  # unreadable or not the user's alone: %guard config says why
                 saved = {}
             for name, text in saved.items():
                 try:

@@ -37,7 +37,7 @@ def load(shell) -> Guard:
     shell.set_custom_exc((MemoryLimitInterrupt,), _guard._show_interrupt)
     # Read before this kernel's own watcher replaces the heartbeat; shown in the first cell run,
     # since output sent while the kernel starts reaches no notebook.
-    _guard.greeting = _guard.previous_death()
+    _guard.greeting = "\n".join(line for line in (*_guard.setup_notes, _guard.previous_death()) if line) or None
     if _guard.greeting:
         shell.events.register("pre_run_cell", _greet_once)
     _guard.watcher.start()

@@ -13,6 +13,7 @@ import psutil
 
 from ..contract.heartbeat import heartbeat_path, pid_alive, read_heartbeat
 from ..contract.manifests import SnapshotError, list_snapshots, notebook_snapshots
+from ..contract.ownership import probe_snapshot_dir
 from ..contract.paths import default_snapshot_dir
 from ..contract.renames import move_snapshots
 from ..contract.settings import WatcherSettings
@@ -58,6 +59,8 @@ class Guard:
         self.identity = identity
         self._identity_tries = 0 if not identity.known else IDENTITY_RETRIES
         self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
+        self.setup_notes: list[str] = []  # said in the notebook once the kernel is up
+        self._check_remembered_dir()
         self.environment_kind = detect_environment()["kind"]
         self.greeting: str | None = None  # why the previous kernel of this notebook died, if it did
         self.cells = CellLog(self._working_set)
@@ -80,6 +83,21 @@ class Guard:
         self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
         self.suppressed = False  # inside %%guard off
         self.deliveries: list[float] = []
+
+    def _check_remembered_dir(self) -> None:
+        """A snapshot dir remembered by ``%guard config`` that stopped working: back to the default, saying so."""
+        if not self.settings.source("snapshot_dir").startswith("remembered") or not self.settings.snapshot_dir:
+            return
+        try:
+            probe_snapshot_dir(self.settings.snapshot_dir)
+        except ValueError as exc:
+            self.settings.snapshot_dir = None
+            self.settings.sources["snapshot_dir"] = "default (the remembered folder does not work)"
+            self.snapshot_dir = default_snapshot_dir()
+            self.setup_notes.append(
+                f"{exc}. This kernel keeps its snapshots in {self.snapshot_dir} instead; "
+                "`%guard config snapshot_dir=FOLDER` sets another."
+            )
 
     # -- stopping a runaway cell
     def _interrupt_cell(self, reading) -> bool:
@@ -201,6 +219,8 @@ class Guard:
     def configure(self, values: dict) -> list[str]:
         """Apply settings to this kernel now (validated together); returns the names changed."""
         new = self.settings.with_values(values)  # ValueError: nothing applied
+        if "snapshot_dir" in values and new.snapshot_dir:
+            probe_snapshot_dir(new.snapshot_dir)  # a folder that cannot hold snapshots is refused
         changed = [name for name in values if getattr(self.settings, name) != getattr(new, name)]
         for name in values:
             setattr(self.settings, name, getattr(new, name))

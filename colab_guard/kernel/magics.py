@@ -155,6 +155,11 @@ class GuardMagics(Magics):
         result = self.kernel_guard.snapshot()
         skipped = "".join(f"\n  skipped {n}: {why}" for n, why in sorted(result.skipped.items()))
         imports = len(result.manifest.get("modules", {}))
+        if result.unchanged:
+            print(
+                f"Nothing changed since snapshot {result.id} ({len(result.variables)} variables): it stays the newest.{skipped}"
+            )
+            return
         print(
             f"Saved {len(result.variables)} variables and {imports} imports to snapshot {result.id} "
             f"({human_bytes(result.bytes_written)} written, {human_bytes(result.bytes_reused)} unchanged, "

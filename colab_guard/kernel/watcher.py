@@ -24,7 +24,7 @@ from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, MemoryReading, human_bytes
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.pickling import SnapshotCancelled
-from ..snapshot.writer import SnapshotResult, take_snapshot
+from ..snapshot.writer import NothingToSave, SnapshotResult, take_snapshot
 from .gpu_oom import kernels_by_pid
 from .neighbours import Neighbours
 from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, seconds_left, snapshot_seconds
@@ -324,6 +324,9 @@ class Watcher:
             )
         except SnapshotCancelled:
             self.dirty = True
+            return None
+        except NothingToSave as exc:  # an empty namespace: nothing to protect, no slot taken
+            self.last_error = str(exc)
             return None
         except (SnapshotError, OSError) as exc:
             self.dirty = self.dirty or dirty

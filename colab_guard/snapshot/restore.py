@@ -6,6 +6,7 @@ import io
 import mmap
 import os
 import pickle
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,8 +51,9 @@ def restore_snapshot(
                 modules.append(alias)
             except ImportError as exc:
                 failed[alias] = f"import {module} failed: {exc}"
-    for group in manifest["groups"].values():
-        group_names = [n for n in group["names"] if n in wanted]
+    for gid, group in manifest["groups"].items():
+        # a group kept from an earlier snapshot restores only the names this snapshot took from it
+        group_names = [n for n in group["names"] if n in wanted and manifest["variables"].get(n, {}).get("group") == gid]
         if not group_names:
             continue
         try:
@@ -62,6 +64,12 @@ def restore_snapshot(
             continue
         notes += group_notes
         for n in group_names:
+            info = manifest["variables"][n]
+            if info.get("from_snapshot"):
+                when = time.strftime("%H:%M:%S", time.localtime(info.get("from_created_ts") or 0))
+                notes.append(
+                    f"{n} is as it was at {when} (snapshot {info['from_snapshot']}): it was changing when the newest one was written"
+                )
             namespace[n] = values[n]
             restored.append(n)
     return RestoreResult(manifest["id"], sorted(restored), failed, modules, notes)

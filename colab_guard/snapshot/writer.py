@@ -31,6 +31,28 @@ from .diskio import DirectWriter
 DISK_MARGIN = 64 << 20
 
 _lock = threading.Lock()  # one snapshot at a time per process (watcher and user commands)
+# A running cell changed a container while it was pickled: worth another try on a frozen copy.
+CHANGING = ("changed size during iteration", "mutated during iteration")
+FROZEN_TRIES = 3
+
+
+class NothingToSave(SnapshotError):
+    """The namespace holds no variable to save: no snapshot is made (it would take a kept slot)."""
+
+
+def _changing(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) and any(text in str(exc) for text in CHANGING)
+
+
+def _frozen_copy(value):
+    """A shallow copy of a built-in container, taken in one step (the GIL held): what it held at one
+    moment, whatever the running cell does next. None for anything else."""
+    if type(value) in (dict, list, set, bytearray):
+        try:
+            return value.copy()
+        except RuntimeError:
+            return None
+    return None
 
 
 @dataclass
@@ -45,6 +67,7 @@ class SnapshotResult:
     bytes_reused: int
     seconds: float
     manifest: dict = field(repr=False, default_factory=dict)
+    unchanged: bool = False  # nothing new since the newest snapshot, which this names: no slot taken
 
 
 def _fingerprint(names: list[str], variables: dict, namespace: dict, checkpoint) -> tuple[str, list[dict]]:
@@ -141,6 +164,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
     groups: dict[str, dict] = {}
     var_info: dict[str, dict] = {}
     written = reused = 0
+    frozen: dict[str, int] = {}  # name -> tries on a frozen copy
     try:
         queue = list(plans)
         while queue:
@@ -155,8 +179,24 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
                     _remove_group_files(tmp, gid)
                     if len(names) > 1:
                         queue[:0] = [([name], None) for name in names]
-                    else:
-                        skipped[names[0]] = f"cannot be pickled: {type(exc).__name__}: {exc}"
+                        continue
+                    name = names[0]
+                    copy = _frozen_copy(variables[name]) if _changing(exc) and frozen.get(name, 0) < FROZEN_TRIES else None
+                    if copy is not None:  # the running cell changes it: save what it held at one moment
+                        frozen[name] = frozen.get(name, 0) + 1
+                        variables[name] = copy
+                        queue.insert(0, (names, None))
+                        continue
+                    carried = _carried_from(previous, name)
+                    if previous is None or carried is None or not _changing(exc):
+                        skipped[name] = f"cannot be pickled: {type(exc).__name__}: {exc}"
+                        continue
+                    # kept as the newest earlier snapshot saved it, saying from when
+                    old_group, info = carried
+                    group = _link_group(tmp, gid, old_group, previous["_path"], previous.get("id", ""))
+                    reused += group["stream_size"] + group["data_size"]
+                    groups[gid] = group
+                    var_info[name] = info
                     continue
                 old = previous_groups.get(tuple(names))
                 if old and _same_content(old[0], group["stream_xxh3"], group["entries"]):
@@ -170,6 +210,14 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
             groups[gid] = group
             for name in names:
                 var_info[name] = {"group": gid, "type": describe(variables[name]), "nbytes": nbytes_of(variables[name])}
+                if frozen.get(name):
+                    var_info[name]["frozen_copy"] = True  # changing while saved: a copy of one moment
+
+        if not var_info and not modules:
+            raise NothingToSave("there is no variable to save yet")
+        if previous is not None and _nothing_new(previous, var_info, modules, skipped, written):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return _result_of(previous)
 
         manifest = {
             "format": FORMAT,
@@ -204,6 +252,41 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
         raise
     _prune(root, keep)
     return SnapshotResult(snap_id, final, sorted(var_info), skipped, written, reused, manifest["seconds"], manifest)
+
+
+def _carried_from(previous: dict | None, name: str) -> tuple[dict, dict] | None:
+    """The previous snapshot's group holding ``name`` and its entry, marked with the moment it is from."""
+    if previous is None or name not in previous.get("variables", {}):
+        return None
+    info = dict(previous["variables"][name])
+    group = previous["groups"].get(info.get("group"))
+    if group is None:
+        return None
+    info.setdefault("from_snapshot", previous["id"])
+    info.setdefault("from_created_ts", previous["created_ts"])
+    return group, info
+
+
+def _nothing_new(previous: dict, var_info: dict, modules: dict, skipped: dict, written: int) -> bool:
+    """Every variable's bytes equal the newest snapshot's: a new one would only take a kept slot."""
+    if written or set(var_info) != set(previous["variables"]):
+        return False
+    return modules == previous.get("modules") and set(skipped) == set(previous.get("skipped", {}))
+
+
+def _result_of(manifest: dict) -> SnapshotResult:
+    """The newest snapshot, named as the result of a snapshot that found nothing new."""
+    return SnapshotResult(
+        manifest["id"],
+        manifest["_path"],
+        sorted(manifest["variables"]),
+        manifest.get("skipped", {}),
+        0,
+        manifest.get("bytes_written", 0) + manifest.get("bytes_reused", 0),
+        0.0,
+        manifest,
+        unchanged=True,
+    )
 
 
 def _link_group(tmp: str, gid: str, old: dict, old_path: str, previous_id: str) -> dict:

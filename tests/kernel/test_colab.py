@@ -5,6 +5,7 @@ The kernel is the whole UI there: %guard status, monitor, cells and config are w
 
 import os
 import re
+import shutil
 import time
 
 import pytest
@@ -211,3 +212,29 @@ def test_two_notebooks_that_cannot_tell_who_they_are_never_restore_each_others_v
     assert out["error"] is None and "of the first notebook" in out["text"], out
     # While the first kernel restores its own snapshot as before
     assert first.run("del secret\n%guard restore\nprint(secret)")["text"].strip().endswith("of the first notebook")
+
+
+def test_an_unusable_snapshot_folder_is_refused_and_a_broken_remembered_one_falls_back(colab, tmp_path):
+    # Given a Colab kernel with its default snapshot folder
+    kernel = colab()
+    before = kernel.value("__import__('colab_guard').kernel.get_guard().snapshot_dir")
+    # When the user points the snapshots at folders that cannot hold them
+    for folder in ("/proc/1/nonexistent", "/dev/null/snapshots"):
+        out = kernel.run(f"%guard config snapshot_dir={folder}")
+        # Then each is refused with the reason, and nothing changes nor is remembered
+        assert f"snapshot_dir '{folder}' cannot hold snapshots" in out["text"] and "nothing was changed" in out["text"], out
+    assert kernel.value("__import__('colab_guard').kernel.get_guard().snapshot_dir") == before
+    # When a working folder is remembered, then stops working before the next kernel starts
+    usable = tmp_path / "usable"
+    out = kernel.run(f"%guard config snapshot_dir={usable}")
+    assert "remembered for your next kernels" in out["text"], out
+    shutil.rmtree(usable)
+    usable.write_text("now a file")
+    second = colab()
+    # Then the next kernel keeps its snapshots in the default folder and says why in its first cell
+    said = second.plain("y = 2")
+    assert f"snapshot_dir '{usable}' cannot hold snapshots: it is a file" in said and f"snapshots in {before} instead" in said, (
+        said
+    )
+    assert second.value("__import__('colab_guard').kernel.get_guard().snapshot_dir") == before
+    assert "Saved 1 variables" in second.plain("%guard snapshot")

@@ -1,0 +1,73 @@
+"""Snapshots taken while a cell changes the variables: nothing that existed before is lost, and a
+snapshot with nothing new takes no kept slot."""
+
+import pytest
+
+from colab_guard.snapshot import list_snapshots, restore_snapshot, take_snapshot
+from colab_guard.snapshot.writer import NothingToSave
+
+NB = "work/run_all.ipynb"
+
+
+class GrowsWhilePickled:
+    """Adds an entry to the dict it lives in each time it is pickled: a cell adding to the dict
+    while the snapshot reads it, deterministically."""
+
+    def __init__(self, target: dict):
+        self.target = target
+
+    def __reduce__(self):
+        self.target[f"added-{len(self.target)}"] = 0
+        return (int, (7,))
+
+
+class Records(dict):
+    """A dict subclass: no built-in one-step copy exists for it."""
+
+
+def test_a_dict_growing_while_saved_is_saved_as_one_moment(tmp_path):
+    # Given a dict that the running cell grows while the snapshot pickles it
+    table = {"a": 1}
+    table["grower"] = GrowsWhilePickled(table)
+    # When a snapshot is taken
+    result = take_snapshot({"table": table, "other": [1, 2]}, str(tmp_path), NB)
+    # Then it is saved (a copy taken in one step), not skipped
+    assert "table" in result.variables and "table" not in result.skipped, result.skipped
+    assert result.manifest["variables"]["table"]["frozen_copy"] is True
+    out = {}
+    restore_snapshot(out, str(tmp_path), NB)
+    assert out["table"]["a"] == 1 and out["table"]["grower"] == 7 and out["other"] == [1, 2]
+
+
+def test_a_variable_that_cannot_be_saved_now_is_kept_from_the_earlier_snapshot(tmp_path):
+    # Given a snapshot that saved `records` and `steps`
+    records = Records(user1={"n": 1})
+    take_snapshot({"records": records, "steps": 1}, str(tmp_path), NB, keep=1)
+    # When the running cell keeps changing `records` through every later try (three snapshots, keep 1)
+    records["grower"] = GrowsWhilePickled(records)
+    for steps in (2, 3, 4):
+        result = take_snapshot({"records": records, "steps": steps}, str(tmp_path), NB, keep=1)
+        assert "records" in result.variables and "records" not in result.skipped, result.skipped
+    # Then the only snapshot kept still has `records`, as it was when it last could be saved,
+    # and restore says which moment each variable comes from
+    (snap,) = list_snapshots(str(tmp_path), NB)
+    out = {}
+    report = restore_snapshot(out, str(tmp_path), NB)
+    assert dict(out["records"]) == {"user1": {"n": 1}} and out["steps"] == 4
+    assert any(note.startswith("records is as it was at ") for note in report.notes), report.notes
+    assert snap["variables"]["records"]["from_snapshot"] < snap["id"]
+
+
+def test_a_snapshot_with_nothing_new_takes_no_slot(tmp_path):
+    first = take_snapshot({"x": list(range(1000)), "y": "text"}, str(tmp_path), NB, keep=3)
+    again = take_snapshot({"x": list(range(1000)), "y": "text"}, str(tmp_path), NB, keep=3)
+    assert again.unchanged and again.id == first.id
+    assert [s["id"] for s in list_snapshots(str(tmp_path), NB)] == [first.id]
+    changed = take_snapshot({"x": list(range(1001)), "y": "text"}, str(tmp_path), NB, keep=3)
+    assert not changed.unchanged and len(list_snapshots(str(tmp_path), NB)) == 2
+
+
+def test_an_empty_namespace_makes_no_snapshot(tmp_path):
+    with pytest.raises(NothingToSave, match="no variable to save"):
+        take_snapshot({"_hidden": 1}, str(tmp_path), NB)
+    assert list_snapshots(str(tmp_path), NB) == []
