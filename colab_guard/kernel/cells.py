@@ -10,6 +10,7 @@ the limit) and the readings at its start and end.
 from __future__ import annotations
 
 import collections
+import hashlib
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ import psutil
 from ..readers.memory import human_bytes
 
 KEEP = 20  # cells kept
+REMEMBERED = 500  # cells whose last memory need is remembered, for the prediction
 IN_HEARTBEAT = 10  # of which the heartbeat carries the last
 FIRST_LINE = 80  # characters of a cell's first line kept
 
@@ -102,6 +104,9 @@ class CellLog:
         self.read_working_set = read_working_set  # () -> int | None: a fresh reading
         self.cells: collections.deque[CellRecord] = collections.deque(maxlen=keep)
         self.current: CellRecord | None = None
+        self._current_key: str | None = None
+        # cell source -> what it added to the kernel's memory at its peak, last time it ran
+        self.needs: collections.OrderedDict[str, int] = collections.OrderedDict()
         self._process = psutil.Process()
         self._lock = threading.Lock()
 
@@ -111,8 +116,17 @@ class CellLog:
         except psutil.Error:
             return None
 
+    @staticmethod
+    def key(source: str | None) -> str:
+        return hashlib.blake2b((source or "").encode(), digest_size=16).hexdigest()
+
+    def predicted_growth(self, source: str | None) -> int | None:
+        """What this cell added to the kernel's memory at its peak the last time it ran, if it did."""
+        return self.needs.get(self.key(source))
+
     def start(self, number: int | None, source: str | None) -> None:
         """A cell starts: its memory now, and a fresh high-water mark."""
+        self._current_key = self.key(source)
         exact = _reset_peak()
         rss = self._rss()
         ws = self.read_working_set()
@@ -153,6 +167,11 @@ class CellLog:
             cell.rss_peak = max(rss_peaks) if rss_peaks else None
             cell.running = False
             self.cells.append(cell)
+            if self._current_key is not None and cell.rss_before is not None and cell.rss_peak is not None:
+                self.needs[self._current_key] = max(0, cell.rss_peak - cell.rss_before)
+                self.needs.move_to_end(self._current_key)
+                while len(self.needs) > REMEMBERED:
+                    self.needs.popitem(last=False)
             self.current = None
         return cell
 

@@ -151,7 +151,9 @@ class Guard:
             self._identity_tries += 1
             self.learn_identity()
         self._count_at_start = getattr(self.shell, "execution_count", None)
-        self.cells.start(self.prompt_number(), getattr(info, "raw_cell", None))
+        source = getattr(info, "raw_cell", None)
+        self.watcher.protect_before(self.cells.predicted_growth(source))  # memory by cell predicts this one
+        self.cells.start(self.prompt_number(), source)
 
     def prompt_number(self) -> int | None:
         """The number the running cell's prompt shows (``[7]``): IPython 9 counts the cell before

@@ -249,6 +249,34 @@ class Watcher:
             if thread is not None and thread.is_alive() and thread is not threading.current_thread():
                 thread.join(CANCEL_WAIT)
 
+    def protect_before(self, growth: int | None) -> None:
+        """A cell starts that added ``growth`` to memory last time: where that would pass the
+        snapshot level now, snapshot before it runs; where it would pass the critical level, say so."""
+        if not growth:
+            return
+        try:
+            reading = self.reader.read()
+        except (OSError, ValueError, KeyError):
+            return
+        self.last, s = reading, self.settings
+        if reading.working_set + growth < reading.limit * s.snapshot_percent / 100:
+            return
+        free = max(0, reading.limit - reading.working_set)
+        changed = self.dirty or self.last_snapshot is None or self._signature() != self.snapshot_names
+        self.told_saved = True  # the warning below says it, once
+        result = self.snapshot("before a cell that needed more memory than is free") if changed else self.last_snapshot
+        if reading.working_set + growth >= reading.limit * s.critical_percent / 100:
+            saved = (
+                "colab-guard saved your variables before it runs (`%guard restore` if the kernel dies)"
+                if result is not None
+                else "no snapshot could be taken"
+            )
+            self.notify(
+                "warning",
+                f"Last time this cell added {human_bytes(growth)} to memory; {human_bytes(free)} are free before the limit: "
+                f"it may not fit. {saved}. Free memory first (`del NAME`, see `%guard top`) or stop it if it grows.",
+            )
+
     def cell_finished(self) -> None:
         """A cell ran: the namespace may have changed since the last snapshot."""
         self.dirty = True

@@ -238,3 +238,29 @@ def test_an_unusable_snapshot_folder_is_refused_and_a_broken_remembered_one_fall
     )
     assert second.value("__import__('colab_guard').kernel.get_guard().snapshot_dir") == before
     assert "Saved 1 variables" in second.plain("%guard snapshot")
+
+
+def test_a_cell_that_needed_more_than_is_free_is_preceded_by_a_snapshot(colab, memory_cgroup):
+    # Given a Colab kernel in a real 1 GiB container, where a cell once added 600 MB and let it go
+    group = memory_cgroup(1 << 30)
+    kernel = colab(cgroup=group)
+    cell = "big = np.ones(size // 8)\ntotal = float(big.sum())\ndel big"
+    assert kernel.run("import numpy as np\nsize = 600_000_000")["error"] is None
+    assert kernel.run(cell)["error"] is None
+    # When the notebook now holds 450 MB more and the same cell runs again (this time it needs little)
+    assert (
+        kernel.run("held = np.ones(450_000_000 // 8)\nnames = [str(i) for i in range(1000)]\nsize = 8_000_000")["error"] is None
+    )
+    out = kernel.run(cell)
+    # Then, before it ran, the user was told what it needed last time against what is free
+    said = [d.get("text/plain", "") for d in out["data"]]
+    warning = next((text for text in said if "Last time this cell added" in text), None)
+    assert warning is not None, said
+    assert re.search(r"Last time this cell added 5\d\d\.\d MiB to memory; [\d.]+ MiB are free before the limit", warning), warning
+    # And a snapshot with every variable was complete before it ran, below 85 %
+    snaps = kernel.value(
+        "[(s['reason'], s['memory']['percent'], sorted(s['variables'])) "
+        "for s in __import__('colab_guard').kernel.get_guard().snapshots()]"
+    )
+    before = [s for s in snaps if s[0] == "before a cell that needed more memory than is free"]
+    assert before and before[0][1] < 85 and {"held", "names", "size"} <= set(before[0][2]), snaps
