@@ -39,6 +39,36 @@ def skip_reason(value) -> str | None:
     return None
 
 
+# Held by the container's slot, the scanning loop and getrefcount's own argument: more is shared.
+_SCAN_REFS = 3
+
+
+def shared_items(value: object) -> set[int]:
+    """Ids of the objects (dicts, lists, sets, instances) a large container holds that something else
+    holds too: another variable, another container, or the same container twice.
+
+    The reference count tells it without a table of every item (a record list of millions would
+    cost as much memory as it saves); an item counted once too often (a loop variable left bound
+    to it) is only saved once more carefully.
+    """
+    if isinstance(value, dict):
+        items: Iterable[object] = value.values()
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    else:
+        return set()
+    out = set()
+    for item in items:
+        if sys.getrefcount(item) > _SCAN_REFS and (
+            isinstance(item, (dict, list, set)) or (hasattr(item, "__dict__") and not isinstance(item, _CODE))
+        ):
+            out.add(id(item))
+    return out
+
+
+_CODE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
 def _identity_keys(value: object, depth: int = 2) -> set[object]:
     """Ids of the objects a variable holds, to group variables that share any of them."""
     keys: set[object] = {id(value)}
@@ -63,6 +93,8 @@ def _identity_keys(value: object, depth: int = 2) -> set[object]:
         for item in items:
             if not isinstance(item, (int, float, str, bytes, bool, type(None))):
                 keys |= _identity_keys(item, depth - 1)
+    if isinstance(value, (list, tuple, set, frozenset, dict)) and len(value) > ALIAS_SCAN_LIMIT:
+        keys |= shared_items(value)  # too large to look into whole: what its items share with others
     return keys
 
 

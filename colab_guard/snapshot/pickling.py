@@ -10,8 +10,10 @@ Memory stays bounded for object-heavy data too. pickle's memo keeps an entry for
 may meet again, so one pickle of a list of millions of records costs memory in proportion to their
 count; here large containers (lists, tuples, dicts, sets, object arrays such as pandas string
 columns) are pickled in parts of at most ``PART_BYTES``, each with a fresh memo, into the data file.
-Objects shared between two parts are saved once per part; within a part, and between variables in
-small containers, sharing is kept.
+Objects the container's items share with anything else (their reference count says so:
+``choose.shared_items``) are saved once per group and referred to elsewhere by a persistent id,
+so they stay shared across parts and between variables after restore; everything else is shared
+within a part through pickle's memo, as usual.
 
 Code defined in the notebook travels by value, through cloudpickle (as Dask, Ray and PySpark ship
 ``__main__`` code): classes and their instances, functions and lambdas. Notebook functions are
@@ -33,6 +35,7 @@ import cloudpickle
 import numpy as np
 import xxhash
 
+from .choose import shared_items
 from .diskio import CHUNK, DirectWriter
 
 PROTOCOL = 5
@@ -134,14 +137,43 @@ def _order(arr: np.ndarray) -> Literal["C", "F"]:
     return "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
 
 
+class Sharing:
+    """Objects saved once per group: ids found shared, and the key each got when first saved."""
+
+    def __init__(self, ids: set[int]):
+        self.ids = ids
+        self.keys: dict[int, list] = {}  # id -> [key, defined]; the objects stay alive while pickled
+
+    def persistent_id(self, obj):
+        """("def", key, obj) the first time (obj then pickled inline, once), ("ref", key) after."""
+        if id(obj) not in self.ids:
+            return None
+        entry = self.keys.get(id(obj))
+        if entry is None:
+            self.keys[id(obj)] = [len(self.keys), False]
+            return ("def", len(self.keys) - 1, obj)
+        if not entry[1]:
+            entry[1] = True  # the inline copy inside its own definition
+            return None
+        return ("ref", entry[0])
+
+
 class GuardPickler(cloudpickle.Pickler):
     """Protocol 5 pickler: array and tensor data to a ``DataStore``, notebook code by value."""
 
-    def __init__(self, file, store: DataStore, namespace: dict | None = None, storages: dict | None = None):
+    def __init__(
+        self,
+        file,
+        store: DataStore,
+        namespace: dict | None = None,
+        storages: dict | None = None,
+        sharing: Sharing | None = None,
+    ):
         super().__init__(file, protocol=PROTOCOL)
         self.store = store
         self.namespace = namespace  # the globals of the notebook's functions
         self._storages: dict[tuple, _StorageRef] = {} if storages is None else storages
+        self.sharing = sharing
 
     def reducer_override(self, obj):
         kind = type(obj)
@@ -188,7 +220,7 @@ class GuardPickler(cloudpickle.Pickler):
         parts = []
         while True:
             buffer = io.BytesIO()
-            part = GuardPickler(buffer, self.store, self.namespace, self._storages)
+            part = _pickler(buffer, self.store, self.namespace, self._storages, self.sharing)
             count = 0
             while buffer.tell() < PART_BYTES:
                 batch = [item for _, item in zip(range(BATCH), items)]
@@ -251,6 +283,20 @@ class GuardPickler(cloudpickle.Pickler):
         return _rebuild_storage, (index, device)
 
 
+class _SharingPickler(GuardPickler):
+    """A GuardPickler that also keeps shared objects shared across parts (a per-object call: only
+    used where a group has such objects)."""
+
+    def persistent_id(self, obj):
+        assert self.sharing is not None
+        return self.sharing.persistent_id(obj)
+
+
+def _pickler(file, store: DataStore, namespace, storages, sharing: Sharing | None) -> GuardPickler:
+    kind = _SharingPickler if sharing is not None and sharing.ids else GuardPickler
+    return kind(file, store, namespace, storages, sharing)
+
+
 def _device_blocks(as_bytes):
     """A GPU storage's bytes copied to the host CHUNK bytes at a time, never all at once."""
     for start in range(0, as_bytes.numel(), CHUNK):
@@ -270,6 +316,16 @@ class LoadContext:
         self.map_location = map_location
         self.namespace = {} if namespace is None else namespace  # the globals of restored notebook functions
         self.notes: list[str] = []
+        self.shared: dict[int, Any] = {}  # key -> object, for objects saved once per group
+
+    def persistent_load(self, pid):
+        """The other side of ``Sharing.persistent_id``."""
+        if pid[0] == "def":
+            self.shared[pid[1]] = pid[2]
+            return pid[2]
+        if pid[0] == "ref" and pid[1] in self.shared:
+            return self.shared[pid[1]]
+        raise pickle.UnpicklingError(f"unknown shared object in the snapshot: {pid[:2]!r}")
 
     def __enter__(self):
         _context.current = self
@@ -333,6 +389,7 @@ def _read_parts(parts: list[int]):
     for index in parts:
         data = ctx.read_entry(index, None, np.uint8)
         unpickler = pickle.Unpickler(io.BytesIO(memoryview(data)))
+        unpickler.persistent_load = ctx.persistent_load  # type: ignore[assignment]
         while True:
             try:
                 batch = unpickler.load()
@@ -406,4 +463,10 @@ def _in_parts(value: Any, seen: dict[int, Any], depth: int = 2) -> Any:
 def dump(obj: dict[str, Any], stream, store: DataStore, namespace: dict | None = None) -> None:
     """Pickle a group of variables to ``stream``; array data and large containers go to ``store``."""
     seen: dict[int, Any] = {}
-    GuardPickler(stream, store, namespace).dump({name: _in_parts(value, seen) for name, value in obj.items()})
+    variables = {name: _in_parts(value, seen) for name, value in obj.items()}
+    shared: set[int] = set()
+    for stand_in in seen.values():
+        if type(stand_in) is _Parts:
+            shared |= shared_items(stand_in.value)
+    sharing = Sharing(shared) if shared else None
+    _pickler(stream, store, namespace, None, sharing).dump(variables)

@@ -124,7 +124,9 @@ def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
         with os.fdopen(open_private(os.path.join(path, group["stream"])), "rb", buffering=0) as raw:
             stream = _HashingReader(raw)
             with pickling.LoadContext(read_entry, namespace=namespace) as ctx:
-                values = pickle.Unpickler(io.BufferedReader(stream, 1 << 16)).load()
+                unpickler = pickle.Unpickler(io.BufferedReader(stream, 1 << 16))
+                unpickler.persistent_load = ctx.persistent_load  # type: ignore[assignment]
+                values = unpickler.load()
             stream.drain()
         if stream.digest.hexdigest() != group["stream_xxh3"]:
             raise SnapshotError(f"checksum mismatch in {group['stream']}: the snapshot is damaged")

@@ -71,3 +71,22 @@ def test_an_empty_namespace_makes_no_snapshot(tmp_path):
     with pytest.raises(NothingToSave, match="no variable to save"):
         take_snapshot({"_hidden": 1}, str(tmp_path), NB)
     assert list_snapshots(str(tmp_path), NB) == []
+
+
+def test_records_shared_between_variables_and_across_parts_stay_shared(tmp_path):
+    # Given 60,000 records (pickled in parts) and an index holding every tenth of them
+    records = [{"user": f"user-{i:08d}", "n": i, "tags": ["a", "b"]} for i in range(60_000)]
+    index = {r["user"]: r for r in records[::10]}
+    pairs = [records[5], records[50_005]]  # a small list sharing records from different parts
+    twice = [records[7]] * 20_000  # one record many times over, across parts of one container
+    result = take_snapshot({"records": records, "index": index, "pairs": pairs, "twice": twice}, str(tmp_path), NB)
+    # Then they were saved together, and after restore they are the same objects again
+    groups = {tuple(g["names"]) for g in result.manifest["groups"].values()}
+    assert ("index", "pairs", "records", "twice") in groups, groups
+    out = {}
+    restore_snapshot(out, str(tmp_path), NB)
+    assert out["index"]["user-00000010"] is out["records"][10]
+    assert out["index"]["user-00059990"] is out["records"][59_990]
+    assert out["pairs"][0] is out["records"][5] and out["pairs"][1] is out["records"][50_005]
+    assert all(r is out["records"][7] for r in out["twice"])
+    assert out["records"] == records and out["records"][10] is not records[10]
