@@ -389,7 +389,7 @@ def _read_parts(parts: list[int]):
     for index in parts:
         data = ctx.read_entry(index, None, np.uint8)
         unpickler = pickle.Unpickler(io.BytesIO(memoryview(data)))
-        unpickler.persistent_load = ctx.persistent_load  # type: ignore[assignment]
+        unpickler.persistent_load = ctx.persistent_load  # type: ignore[method-assign]
         while True:
             try:
                 batch = unpickler.load()

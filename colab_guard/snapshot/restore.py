@@ -125,7 +125,7 @@ def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
             stream = _HashingReader(raw)
             with pickling.LoadContext(read_entry, namespace=namespace) as ctx:
                 unpickler = pickle.Unpickler(io.BufferedReader(stream, 1 << 16))
-                unpickler.persistent_load = ctx.persistent_load  # type: ignore[assignment]
+                unpickler.persistent_load = ctx.persistent_load  # type: ignore[method-assign]
                 values = unpickler.load()
             stream.drain()
         if stream.digest.hexdigest() != group["stream_xxh3"]:
