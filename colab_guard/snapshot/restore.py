@@ -118,6 +118,8 @@ def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
                 raise SnapshotError(f"{group['data']} is truncated: read {got} of {entry['nbytes']} bytes")
             if xxhash.xxh3_128_hexdigest(view) != entry["xxh3"]:
                 raise SnapshotError(f"checksum mismatch in {group['data']}: the snapshot is damaged")
+            if hasattr(os, "posix_fadvise"):  # read once: its page cache would count against the limit too
+                os.posix_fadvise(data.fileno(), entry["offset"], entry["nbytes"], os.POSIX_FADV_DONTNEED)
             return arr
 
         # The stream is unpickled as it is read, not loaded whole first, and checked once read.
