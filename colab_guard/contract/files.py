@@ -51,3 +51,11 @@ def fsync_dir(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def parse_json(data: bytes | str) -> Any:
+    """JSON written by someone else: ValueError for malformed or too deeply nested text, never RecursionError."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None

@@ -7,10 +7,10 @@ heartbeats are trusted, unless an admin allows a shared read-only view (``shared
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
+from .files import parse_json
 from .ownership import SnapshotError, check_private_dir, check_snapshot_dir, notebook_dir, private_dir, read_private
 from .paths import snapshot_root, user_folder
 
@@ -35,7 +35,7 @@ def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | 
 def read_heartbeat_file(path: str, owner: int | None = None) -> dict[str, Any] | None:
     """One heartbeat file's content, or None where it is missing, unreadable, a link, or not ``owner``'s (the euid's)."""
     try:
-        beat = json.loads(read_private(path, MAX_HEARTBEAT, owner))
+        beat = parse_json(read_private(path, MAX_HEARTBEAT, owner))
     except (OSError, ValueError, SnapshotError):
         return None
     return beat if isinstance(beat, dict) else None

@@ -13,13 +13,13 @@ A snapshot is complete only once renamed, so a crash at any point leaves the pre
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import stat
 from collections.abc import Callable
 from typing import Any
 
+from .files import parse_json
 from .ownership import SnapshotError as SnapshotError
 from .ownership import UnsafePathError, check_private_dir, notebook_dir, private_dir, read_private
 from .paths import user_folder
@@ -28,6 +28,7 @@ Manifest = dict[str, Any]  # manifest.json as read, with "_path" added
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+MAX_MANIFEST = 16 << 20  # read at most this much of one (a manifest lists variables and data parts)
 
 
 def snapshot_ids(root: str) -> list[str]:
@@ -42,7 +43,7 @@ def snapshot_ids(root: str) -> list[str]:
 def read_manifest(path: str) -> Manifest:
     """The manifest of the snapshot at ``path``, with ``_path`` added; only from a folder and file of this user's."""
     check_private_dir(path)
-    manifest: Manifest = json.loads(read_private(os.path.join(path, MANIFEST)))
+    manifest: Manifest = parse_json(read_private(os.path.join(path, MANIFEST), MAX_MANIFEST))
     manifest["_path"] = path
     return manifest
 

@@ -7,10 +7,9 @@ running there, which then files its heartbeat and later snapshots under the new 
 
 from __future__ import annotations
 
-import json
 import os
 
-from .files import write_json_atomic
+from .files import parse_json, write_json_atomic
 from .heartbeat import HEARTBEAT
 from .manifests import MANIFEST, read_manifest, snapshot_ids
 from .ownership import SnapshotError, notebook_dir, read_private
@@ -54,7 +53,7 @@ def record_rename(snapshot_dir: str, old: str | None, new: str | None) -> int:
 def renamed_to(snapshot_dir: str, notebook: str | None) -> str | None:
     """The notebook's new name where the server recorded a rename, else None."""
     try:
-        new = json.loads(read_private(os.path.join(snapshot_root(snapshot_dir, notebook), RENAMED), 1 << 16)).get("notebook")
+        new = parse_json(read_private(os.path.join(snapshot_root(snapshot_dir, notebook), RENAMED), 1 << 16)).get("notebook")
     except (OSError, ValueError, AttributeError, SnapshotError):
         return None
     return new if isinstance(new, str) and new != notebook else None

@@ -9,12 +9,11 @@ and advice as the panel. The file is the user's own (checked like every file col
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
 
-from .files import write_json_atomic
+from .files import parse_json, write_json_atomic
 from .ownership import SnapshotError, private_dir, read_private
 from .paths import user_folder
 
@@ -41,7 +40,7 @@ def read_server_state(snapshot_dir: str, server_id: str | None) -> dict[str, Any
         return None
     try:
         private_dir(snapshot_dir, user_folder())
-        state = json.loads(read_private(server_state_path(snapshot_dir, server_id), MAX_SERVER_STATE))
+        state = parse_json(read_private(server_state_path(snapshot_dir, server_id), MAX_SERVER_STATE))
     except (OSError, ValueError, SnapshotError):
         return None
     return state if isinstance(state, dict) else None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..readers.memory import parse_size
-from .files import write_json_atomic
+from .files import parse_json, write_json_atomic
 from .ownership import SnapshotError, read_private
 from .paths import drive_dir
 
@@ -89,7 +89,7 @@ def read_remembered(path: str) -> dict[str, Any]:
     Only from a file of the current user's that no one else can write: it may name the snapshot dir.
     """
     try:
-        data = json.loads(read_private(path, MAX_SETTINGS_FILE))
+        data = parse_json(read_private(path, MAX_SETTINGS_FILE))
     except FileNotFoundError:
         return {}
     return {k: v for k, v in data.items() if k in CONFIGURABLE} if isinstance(data, dict) else {}
@@ -115,7 +115,7 @@ def parse_rates(text: str) -> dict[str, dict[str, Any]]:
     if not text or text.lower() == "none":
         return {}
     if text.startswith("{"):
-        rates = json.loads(text)
+        rates = parse_json(text)
     else:
         rates = {}
         for item in text.split(","):

@@ -13,14 +13,16 @@ another notebook's variables unless the user names the snapshot.
 
 from __future__ import annotations
 
-import json
 import os
 import re
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from ..contract.files import parse_json
 from ..contract.paths import kernel_notebook
 from ..readers.environment import detect_environment
 
@@ -89,12 +91,31 @@ def from_session(session: dict, url: str) -> Identity | None:
     return Identity(path, name or os.path.basename(path), f"the Jupyter server's session list ({host})", True)
 
 
+def _read_json_within(url: str, timeout: float) -> Any:
+    """The JSON answer of ``url`` (at most 1 MiB) within ``timeout`` seconds in all, else None.
+
+    urlopen's timeout is per socket read: a server that drips bytes would hold the kernel's start
+    for as long as it likes, so the request runs on a thread given the whole deadline.
+    """
+    answer: list[Any] = []
+
+    def fetch() -> None:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                answer.append(parse_json(response.read(1 << 20)))
+        except (OSError, ValueError):
+            pass
+
+    thread = threading.Thread(target=fetch, name="colab-guard-identity", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return answer[0] if answer else None
+
+
 def ask_sessions(url: str, kernel: str, timeout: float = TIMEOUT) -> Identity | None:
     """This kernel's notebook, from a Jupyter server's ``GET /api/sessions``; None where it cannot tell."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            sessions = json.loads(response.read(1 << 20))
-    except (OSError, ValueError):
+    sessions = _read_json_within(url, timeout)
+    if sessions is None:
         return None
     session = session_of(sessions, kernel)
     return None if session is None else from_session(session, url)

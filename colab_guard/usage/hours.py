@@ -12,10 +12,11 @@ is a setting, never a promise.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable
 from typing import Any
+
+from ..contract.files import parse_json
 
 WEEK_DAYS = 7
 DEFAULT_INTERVAL = 60.0
@@ -41,7 +42,7 @@ def accelerator_hours(lines: Iterable[str], now: float | None = None, days: floa
     first: float | None = None
     for line in lines:
         try:
-            record = json.loads(line)
+            record = parse_json(line)
             t = float(record["t"])
             interval = float(record.get("interval") or DEFAULT_INTERVAL)
         except (ValueError, KeyError, TypeError):
