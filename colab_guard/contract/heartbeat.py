@@ -16,6 +16,9 @@ from .paths import snapshot_root, user_folder
 
 HEARTBEAT = "heartbeat.json"
 MAX_HEARTBEAT = 1 << 16  # bytes read at most: a heartbeat is a few hundred
+# Memory by cell names each cell by its first line, which may hold a secret: where heartbeats are
+# shared with other users, the cells go into this file beside it, the user's alone.
+CELLS = "cells.json"
 
 
 def heartbeat_path(snapshot_dir: str, notebook: str | None) -> str:
@@ -30,6 +33,34 @@ def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | 
     except (OSError, SnapshotError):
         return None
     return read_heartbeat_file(os.path.join(root, HEARTBEAT))
+
+
+def cells_path(snapshot_dir: str, notebook: str | None) -> str:
+    """Where a kernel whose heartbeat is shared keeps its memory by cell (private)."""
+    return os.path.join(snapshot_root(snapshot_dir, notebook), CELLS)
+
+
+def read_cells(snapshot_dir: str, notebook: str | None, beat: dict[str, Any]) -> list[Any] | None:
+    """A kernel's memory by cell: in its heartbeat, or (shared heartbeats) in its private cells file."""
+    cells = beat.get("cells")
+    if cells is None:
+        try:
+            cells = parse_json(read_private(cells_path(snapshot_dir, notebook), MAX_HEARTBEAT)).get("cells")
+        except (OSError, ValueError, AttributeError, SnapshotError):
+            return None
+    return cells if isinstance(cells, list) else None
+
+
+def make_private(snapshot_dir: str, notebook: str | None) -> None:
+    """Sharing was turned off: take back the read bits a shared heartbeat gave its folders and file."""
+    folder = snapshot_root(snapshot_dir, notebook)
+    for path in (os.path.dirname(folder), folder, os.path.join(folder, HEARTBEAT)):
+        try:
+            st = os.lstat(path)
+            if st.st_uid == os.geteuid() and not os.path.islink(path) and st.st_mode & 0o077:
+                os.chmod(path, st.st_mode & 0o700, follow_symlinks=False)
+        except (OSError, NotImplementedError):
+            continue
 
 
 def read_heartbeat_file(path: str, owner: int | None = None) -> dict[str, Any] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 
 from .files import parse_json, write_json_atomic
-from .heartbeat import HEARTBEAT
+from .heartbeat import CELLS, HEARTBEAT
 from .manifests import MANIFEST, read_manifest, snapshot_ids
 from .ownership import SnapshotError, notebook_dir, read_private
 from .paths import notebook_key, snapshot_root
@@ -63,7 +63,7 @@ def finish_rename(snapshot_dir: str, old: str | None, new: str | None) -> None:
     """The kernel's side: bring over snapshots written since, and leave no trace under the old name."""
     move_snapshots(snapshot_dir, old, new)
     source = snapshot_root(snapshot_dir, old)
-    for name in (RENAMED, HEARTBEAT):
+    for name in (RENAMED, HEARTBEAT, CELLS):
         try:
             os.unlink(os.path.join(source, name))
         except FileNotFoundError:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 
 from ..contract.files import write_json_atomic
-from ..contract.heartbeat import heartbeat_path
+from ..contract.heartbeat import cells_path, heartbeat_path, make_private
 from ..contract.manifests import SnapshotError
 from ..contract.ownership import notebook_dir
 from ..contract.renames import finish_rename, renamed_to
@@ -88,6 +88,7 @@ class Watcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._heartbeat_at = 0.0
+        self._made_private = False  # the read bits of an earlier shared heartbeat taken back
         self.heartbeat_path = heartbeat_path(snapshot_dir, settings.notebook)
         self.cells = cells  # a CellLog: each reading counts toward the running cell's peak
         # (epoch seconds, working set), one a second at most, for the projected time to the limit
@@ -440,14 +441,21 @@ class Watcher:
             # for the GPU OOM explanation of another kernel: is this one doing anything?
             "executing": self.cell_state.get("executing", False),
             "idle_since": self.cell_state.get("idle_since"),
-            # memory by cell, for the server's sessions view
-            "cells": [] if self.cells is None else self.cells.for_heartbeat(),
         }
+        # memory by cell, for the server's sessions view: its first lines are the user's alone
+        cells = [] if self.cells is None else self.cells.for_heartbeat()
+        shared = self.settings.shared_heartbeats  # the heartbeat readable by every user (a read-only view)
+        if not shared:
+            payload["cells"] = cells
         try:
-            shared = self.settings.shared_heartbeats  # readable by every user (a read-only view)
             notebook_dir(self.snapshot_dir, self.settings.notebook, create=True, mode=0o755 if shared else 0o700)
+            if not shared and not self._made_private:
+                make_private(self.snapshot_dir, self.settings.notebook)  # shared by an earlier kernel
+                self._made_private = True
             with self._beat_lock:
                 write_json_atomic(self.heartbeat_path, payload, durable=False, mode=0o644 if shared else 0o600)
+                if shared:
+                    write_json_atomic(cells_path(self.snapshot_dir, self.settings.notebook), {"cells": cells}, durable=False)
         except (OSError, SnapshotError) as exc:
             self.last_error = f"heartbeat: {exc}"
 

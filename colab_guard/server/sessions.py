@@ -15,7 +15,7 @@ import time
 
 from jupyter_server.utils import ensure_async
 
-from ..contract.heartbeat import read_heartbeat
+from ..contract.heartbeat import read_cells, read_heartbeat
 from ..usage.hours import accelerator_hours, with_budget
 from .countdown import epoch, idle_cull_at, iso, seconds_left
 from .jupyter_adapter import culler_next_check, find_kernel, kernel_connections, kernel_process
@@ -140,8 +140,7 @@ class SessionTracker:
         beat = read_heartbeat(self.app.snapshot_dir, notebook)
         if beat is None or beat.get("pid") != pid:
             return None
-        cells = beat.get("cells")
-        return cells if isinstance(cells, list) else []
+        return read_cells(self.app.snapshot_dir, notebook, beat) or []
 
     def accelerator_hours(self, now: float) -> dict | None:
         """Hours with an accelerator over the last 7 days from the usage log, against the weekly budget."""

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from colab_guard.contract.files import write_json_atomic
-from colab_guard.contract.heartbeat import HEARTBEAT
+from colab_guard.contract.heartbeat import CELLS, HEARTBEAT
 from colab_guard.contract.manifests import delete_snapshot
 from colab_guard.contract.ownership import UnsafePathError, notebook_dir
 from colab_guard.contract.paths import notebook_key, snapshot_root, user_folder
@@ -427,9 +427,18 @@ def test_shared_heartbeats_make_the_heartbeat_readable_and_nothing_else(users, s
     # with shared_heartbeats the heartbeat and its folders are readable, never writable, by others
     assert mode(shared_root) == 0o755 and mode(os.path.join(shared_root, HEARTBEAT)) == 0o644
     # and the snapshots stay private
-    (snap,) = [n for n in os.listdir(shared_root) if n != HEARTBEAT]
+    (snap,) = [n for n in os.listdir(shared_root) if n not in (HEARTBEAT, CELLS)]
     assert mode(os.path.join(shared_root, snap)) == 0o700
     assert {mode(os.path.join(shared_root, snap, f)) for f in os.listdir(os.path.join(shared_root, snap))} == {0o600}
+    # and the shared heartbeat carries no cell source (it may hold a secret): that stays private beside it
+    with open(os.path.join(shared_root, HEARTBEAT)) as f:
+        assert "cells" not in json.load(f)
+    assert mode(os.path.join(shared_root, CELLS)) == 0o600
+
+    # When sharing is turned off, the next kernel of that notebook takes the read bits back
+    as_user(victim, write, "shared.ipynb", False)
+    assert mode(shared_root) == 0o700 and mode(os.path.dirname(shared_root)) == 0o700
+    assert mode(os.path.join(shared_root, HEARTBEAT)) == 0o600
 
 
 @pytest.fixture
