@@ -236,3 +236,36 @@ def test_non_contiguous_arrays_are_written_in_bounded_chunks(tmp_path):
     out = {}
     restore_snapshot(out, str(tmp_path), NB)
     assert np.array_equal(out["col"], col)
+
+
+class _Marker:
+    """Unpickling this creates a file: proof that an altered pickle ran."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("use_mmap", [False, True])
+def test_an_altered_pickle_is_refused_before_any_of_it_runs(tmp_path, use_mmap):
+    import pickle as std_pickle
+
+    folder = tmp_path / "snaps"
+    marker = tmp_path / "ran"
+    records = [{"n": i} for i in range(30_000)]  # in parts, in the data file
+    result = take_snapshot({"records": records, "small": [1, 2]}, str(folder), NB)
+    # the stream of one group replaced by a pickle that runs code, another's data part altered
+    small = result.manifest["variables"]["small"]["group"]
+    with open(os.path.join(result.path, f"{small}.pkl"), "wb") as f:
+        f.write(std_pickle.dumps({"small": _Marker(str(marker))}))
+    big = result.manifest["groups"][result.manifest["variables"]["records"]["group"]]
+    part = next(e for e in big["entries"] if e.get("kind") == "pickle-part")
+    with open(os.path.join(result.path, big["data"]), "r+b") as f:
+        f.seek(part["offset"] + 10)
+        f.write(b"\x00\x01")
+    out = {}
+    report = restore_snapshot(out, str(folder), NB, use_mmap=use_mmap)
+    assert "checksum mismatch" in report.failed["small"] and "checksum mismatch" in report.failed["records"], report
+    assert not marker.exists() and out == {}
