@@ -43,8 +43,33 @@ def snapshot_ids(root: str) -> list[str]:
 def read_manifest(path: str) -> Manifest:
     """The manifest of the snapshot at ``path``, with ``_path`` added; only from a folder and file of this user's."""
     check_private_dir(path)
-    manifest: Manifest = parse_json(read_private(os.path.join(path, MANIFEST), MAX_MANIFEST))
+    manifest: Manifest = _check_manifest(parse_json(read_private(os.path.join(path, MANIFEST), MAX_MANIFEST)), path)
     manifest["_path"] = path
+    return manifest
+
+
+# The fields every reader of a manifest relies on, with their types.
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "created": str,
+    "created_ts": (int, float),
+    "variables": dict,
+    "groups": dict,
+}
+
+
+def _check_manifest(manifest: Any, path: str) -> Manifest:
+    """ValueError unless ``manifest`` has the fields and types colab-guard reads: a broken one is skipped."""
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: the manifest is not a JSON object")
+    wrong = [key for key, kind in _REQUIRED.items() if not isinstance(manifest.get(key), kind)]
+    groups = manifest["groups"] if isinstance(manifest.get("groups"), dict) else {}
+    if not wrong and not all(isinstance(g, dict) and {"stream_size", "data_size", "names"} <= set(g) for g in groups.values()):
+        wrong = ["groups"]
+    if not wrong and not all(isinstance(v, dict) and "type" in v for v in manifest["variables"].values()):
+        wrong = ["variables"]
+    if wrong:
+        raise ValueError(f"{path}: not a colab-guard manifest (missing or malformed: {', '.join(wrong)})")
     return manifest
 
 
@@ -151,8 +176,12 @@ def delete_snapshot(snapshot_dir: str, notebook_dir: str, snapshot: str) -> None
     """Delete one snapshot of the current user, named by its notebook key and id; nothing outside their folder."""
     base = os.path.realpath(snapshot_dir)
     for part in (notebook_dir, snapshot):
-        if not part or part in (".", "..") or "/" in part or "\\" in part or part.startswith(".") or "\0" in part:
-            raise SnapshotError(f"invalid snapshot name: {part!r}")
+        if not part or part in (".", "..") or "/" in part or "\\" in part or "\0" in part:
+            raise SnapshotError(f"invalid snapshot name: {part[:80]!r}")
+        if len(part.encode()) > 255:
+            raise SnapshotError(f"invalid snapshot name: longer than a file name can be ({len(part)} characters)")
+    if snapshot.startswith("."):  # a snapshot being written (.tmp-...), not a snapshot; a notebook key may start so
+        raise SnapshotError(f"invalid snapshot name: {snapshot[:80]!r}")
     target = os.path.join(base, user_folder(), notebook_dir, snapshot)
     if os.path.islink(target) or os.path.islink(os.path.dirname(target)):
         raise SnapshotError("invalid snapshot name: a symbolic link")

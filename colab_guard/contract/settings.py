@@ -10,6 +10,7 @@ under the environment's values.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -136,7 +137,7 @@ def check_rates(rates: object) -> None:
     if not isinstance(rates, dict):
         raise ValueError(f"rates must map accelerator name patterns to rates, not {rates!r}")
     for pattern, rate in rates.items():
-        if not isinstance(rate, dict) or not isinstance(rate.get("rate"), (int, float)) or rate["rate"] < 0:
+        if not isinstance(rate, dict) or not isinstance(rate.get("rate"), (int, float)) or not 0 <= rate["rate"] < math.inf:
             raise ValueError(f'rates[{pattern!r}] must be {{"rate": <hourly number>, "unit": "..."}}, not {rate!r}')
 
 
@@ -163,6 +164,13 @@ def parse_seconds(text: str) -> float | None:
 
 def parse_value(name: str, text: str) -> Any:
     """One setting's value from its text, strictly: a clear ValueError for anything malformed."""
+    value = _parse_text(name, text)
+    if isinstance(value, float) and not math.isfinite(value):  # "nan" and "inf" parse as floats
+        raise ValueError(f"{name} must be a finite number, not {str(text).strip()!r}")
+    return value
+
+
+def _parse_text(name: str, text: str) -> Any:
     if name not in ENV:
         raise ValueError(f"unknown setting {name!r}")
     kind = ENV[name][1]

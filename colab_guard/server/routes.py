@@ -92,6 +92,8 @@ class SnapshotHandler(ColabGuardHandler):
             raise web.HTTPError(400, str(exc)) from None
         except FileNotFoundError as exc:
             raise web.HTTPError(404, str(exc)) from None
+        except OSError as exc:
+            raise web.HTTPError(400, f"cannot delete snapshot {key[:80]}/{snapshot[:80]}: {exc.strerror or exc}") from None
         self.set_status(204)
         self.finish()
 
@@ -129,6 +131,6 @@ ROUTES = [
     (r"/colab-guard/v1/history", HistoryHandler),
     (r"/colab-guard/v1/snapshots", SnapshotsHandler),
     (r"/colab-guard/v1/snapshots/([^/]+)/([^/]+)", SnapshotHandler),
-    (r"/colab-guard/v1/kernels/([^/]+)/postmortem", PostmortemHandler),
+    (r"/colab-guard/v1/kernels/([\w-]+)/postmortem", PostmortemHandler),  # kernel ids: no line breaks in the log
     (r"/colab-guard/v1/postmortems", PostmortemsHandler),
 ]
