@@ -25,6 +25,8 @@ def load(shell) -> Guard:
     global _guard
     if _guard is not None and _guard.shell is shell:
         return _guard
+    # first: a server's request must never end a kernel where colab-guard could not start
+    _listen_for_snapshot_requests()
     try:
         settings = WatcherSettings.from_env()
     except ValueError as exc:
@@ -42,7 +44,6 @@ def load(shell) -> Guard:
         shell.events.register("pre_run_cell", _greet_once)
     _guard.watcher.start()
     _guard.meter.start()
-    _listen_for_snapshot_requests()
     return _guard
 
 

@@ -65,3 +65,23 @@ def test_the_notebook_lookup_gives_up_at_its_deadline_however_the_server_drips(a
 
 def test_the_notebook_lookup_refuses_nested_json(answers):
     assert ask_sessions(f"{answers}/nested", "kernel-id", timeout=2.0) is None
+
+
+def test_a_kernel_where_colab_guard_could_not_start_survives_the_servers_signal(tmp_path):
+    import signal
+
+    from colab_kernels import ColabKernel
+
+    # Given a kernel whose colab-guard settings are out of order, so the extension refuses to start
+    kernel = ColabKernel(tmp_path, load=False, COLAB_GUARD_WARN_PERCENT="99")
+    try:
+        out = kernel.run("%load_ext colab_guard")
+        assert "thresholds must satisfy" in out["text"] + str(out["error"]), out
+        # When the server asks it for a snapshot before a shutdown (SIGUSR1)
+        os.kill(kernel.pid, signal.SIGUSR1)
+        time.sleep(0.5)
+        # Then the kernel lives on
+        assert kernel.manager.provisioner.process.poll() is None
+        assert kernel.run("print(1 + 1)")["text"] == "2\n"
+    finally:
+        kernel.stop()
