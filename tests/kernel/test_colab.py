@@ -264,3 +264,19 @@ def test_a_cell_that_needed_more_than_is_free_is_preceded_by_a_snapshot(colab, m
     )
     before = [s for s in snaps if s[0] == "before a cell that needed more memory than is free"]
     assert before and before[0][1] < 85 and {"held", "names", "size"} <= set(before[0][2]), snaps
+
+
+@pytest.mark.parametrize("load", ["records", "arrays"])
+def test_a_data_load_that_stops_well_below_the_limit_raises_no_alarm(colab, memory_cgroup, load):
+    # Given a Colab kernel in a real 1.5 GiB container
+    kernel = colab(cgroup=memory_cgroup(3 << 29))
+    # When a cell loads data fast (hundreds of MB/s) and stops near 40 % of the limit
+    cell = {
+        "records": "records = [{'user': f'user-{i}', 'n': i, 'score': i * 0.5} for i in range(1_300_000)]",
+        "arrays": "import numpy as np\nparts = [np.ones(25_000_000 // 8) for _ in range(24)]",
+    }[load]
+    out = kernel.run(cell)
+    time.sleep(1.0)
+    # Then nothing was said: no "memory is high", no "stop the cell"
+    assert out["error"] is None, out
+    assert warnings_in(kernel, out) == []
