@@ -92,7 +92,9 @@ def one_run(limit: int, rate: float, steadies: int, interrupt: bool) -> dict:
         if interrupt:
             only_grower = any("stopped this cell" in t for t in grown["shown"]) and not dead
             for out in trained.values():
-                only_grower = only_grower and "finished" in out["text"] and not any("stopped this cell" in t for t in out["shown"])
+                only_grower = (
+                    only_grower and "finished" in out["text"] and not any("stopped this cell" in t for t in out["shown"])
+                )
             return {"ok": only_grower, "dead": dead}
         if not dead:
             return {"ok": False, "dead": dead, "why": "no kernel was killed"}
@@ -126,7 +128,10 @@ def main() -> None:
                     ok = sum(r["ok"] for r in results)
                     killed = json.dumps([r["dead"] for r in results])
                     mode = "on" if interrupt else "off"
-                    print(f"{limit:.0f} GiB  {rate:>4.0f} MB/s  {steadies}       {mode:<8}  {ok}/{len(results)}      {killed}", flush=True)
+                    print(
+                        f"{limit:.0f} GiB  {rate:>4.0f} MB/s  {steadies}       {mode:<8}  {ok}/{len(results)}      {killed}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -50,3 +50,18 @@ def test_the_contract_and_the_usage_arithmetic_need_only_the_standard_library(tm
         m for m in out.stdout.split() if not m.startswith("colab_guard") and m.split(".")[0] not in sys.stdlib_module_names
     ]
     assert foreign == []
+
+
+def test_the_kernel_side_never_imports_the_server(tmp_path):
+    # Given a fresh interpreter importing every module of the kernel side and the snapshot engine
+    modules = sorted(
+        f"colab_guard.{package}.{name[:-3]}"
+        for package in ("kernel", "snapshot")
+        for name in os.listdir(os.path.join(ROOT, "colab_guard", package))
+        if name.endswith(".py") and name != "__init__.py"
+    )
+    code = f"import sys\nimport {', '.join(modules)}\nprint('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    # Then no module of the server extension (nor jupyter_server) came with them
+    assert [m for m in out.stdout.split() if m.startswith(("colab_guard.server", "jupyter_server"))] == []

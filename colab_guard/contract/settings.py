@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..readers.memory import parse_size
 from .files import parse_json, write_json_atomic
 from .ownership import SnapshotError, read_private
 from .paths import drive_dir
+from .units import parse_size
 
 # setting -> (environment variable, kind); the kernel's own variables come from jupyter_server
 ENV = {

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 
 import psutil
 
-from ..readers.memory import human_bytes
+from ..contract.units import human_bytes
 
 KEEP = 20  # cells kept
 REMEMBERED = 500  # cells whose last memory need is remembered, for the prediction

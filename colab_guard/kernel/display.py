@@ -56,13 +56,13 @@ def cell_line(cell: dict) -> str:
     """One cell's memory: number, growth and peak of the working set, of the kernel, time, first line."""
 
     def signed(n):
-        return "n/a" if n is None else ("+" if n >= 0 else "-") + words.format_bytes(abs(n))
+        return "n/a" if n is None else ("+" if n >= 0 else "-") + words.human_bytes(abs(n))
 
     number = f"[{cell['number']}]" if cell.get("number") is not None else "[?]"
     took = "running" if cell.get("running") else words.format_duration(cell.get("seconds"))
     return (
-        f"{number:>6} {signed(cell.get('growth')):>11} {words.format_bytes(cell.get('working_set_peak')):>10}  "
-        f"{signed(cell.get('rss_growth')):>11} {words.format_bytes(cell.get('rss_peak')):>10}  {took:>8}  {cell.get('first_line') or ''}"
+        f"{number:>6} {signed(cell.get('growth')):>11} {words.human_bytes(cell.get('working_set_peak')):>10}  "
+        f"{signed(cell.get('rss_growth')):>11} {words.human_bytes(cell.get('rss_peak')):>10}  {took:>8}  {cell.get('first_line') or ''}"
     )
 
 
@@ -128,7 +128,7 @@ class StatusView:
             if disk.get("total"):
                 lines.append(
                     f"{label}: {words.format_bytes_pair(disk['used'], disk['total'])} used "
-                    f"({words.format_percent(disk.get('percent'))}), {words.format_bytes(disk['free'])} free · {disk['path']}"
+                    f"({words.format_percent(disk.get('percent'))}), {words.human_bytes(disk['free'])} free · {disk['path']}"
                 )
             else:
                 lines.append(f"{label}: n/a · {disk.get('path')}")

@@ -12,7 +12,7 @@ import os
 import time
 
 from ..contract.heartbeat import own_heartbeats, shared_heartbeats
-from ..readers.memory import human_bytes
+from ..contract.units import human_bytes
 
 REMEDIES = [
     "shut down kernels you no longer use (Kernel > Shut Down Kernel, or the Running panel)",

@@ -17,8 +17,9 @@ from ..contract.ownership import probe_snapshot_dir
 from ..contract.paths import default_snapshot_dir
 from ..contract.renames import move_snapshots
 from ..contract.settings import WatcherSettings
+from ..contract.units import human_bytes
 from ..readers.environment import detect_environment
-from ..readers.memory import MemoryReader, human_bytes
+from ..readers.memory import MemoryReader
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.restore import restore_snapshot
 from .accelerators import read_gpus

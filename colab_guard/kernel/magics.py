@@ -11,7 +11,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..contract.manifests import SnapshotError
 from ..contract.settings import CONFIGURABLE, ENV, parse_value, remember, settings_file
-from ..readers.memory import human_bytes
+from ..contract.units import human_bytes
 from . import words
 from .display import CELLS_HEADER, StatusView, cell_line
 from .monitor import DEFAULT_INTERVAL, Monitor
@@ -217,7 +217,7 @@ def _shown(name: str, value) -> str:
     if kind is bool:
         return "on" if value else "off"
     if kind == "size":
-        return words.format_bytes(value)
+        return words.human_bytes(value)
     if kind == "seconds":
         return words.format_duration(value)
     if kind == "hours":

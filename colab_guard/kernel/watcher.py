@@ -21,7 +21,8 @@ from ..contract.manifests import SnapshotError
 from ..contract.ownership import notebook_dir
 from ..contract.renames import finish_rename, renamed_to
 from ..contract.settings import WatcherSettings
-from ..readers.memory import MemoryReader, MemoryReading, human_bytes
+from ..contract.units import human_bytes
+from ..readers.memory import MemoryReader, MemoryReading
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.pickling import SnapshotCancelled
 from ..snapshot.writer import NothingToSave, SnapshotResult, take_snapshot

@@ -6,52 +6,22 @@ from __future__ import annotations
 import math
 import re
 
-NOT_AVAILABLE = "n/a"
-_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-
-
-def _unit(n: float) -> int:
-    unit, value = 0, n
-    while unit < len(_UNITS) - 1:
-        rounded = value if unit == 0 else round(value * 10) / 10
-        if rounded < 1024:
-            break
-        value /= 1024
-        unit += 1
-    return unit
-
-
-def _in(n: float, unit: int) -> str:
-    value = n / 1024**unit
-    return str(round(value)) if unit == 0 else f"{value:.1f}"
-
-
-def _count(value: object) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
-
-
-def format_bytes(n: float | None) -> str:
-    """Like "512 B", "9.1 GiB"."""
-    if not _count(n):
-        return NOT_AVAILABLE
-    assert n is not None
-    unit = _unit(n)
-    return f"{_in(n, unit)} {_UNITS[unit]}"
+from ..contract.units import NOT_AVAILABLE, UNITS, human_bytes, in_unit, is_count, unit_of
 
 
 def format_bytes_pair(used: float | None, total: float | None, separator: str = "/") -> str:
     """Like "9.1/12.7 GiB", in the total's unit."""
-    if not _count(used) or not _count(total):
-        return f"{format_bytes(used)}{separator}{format_bytes(total)}"
+    if not is_count(used) or not is_count(total):
+        return f"{human_bytes(used)}{separator}{human_bytes(total)}"
     assert used is not None and total is not None
-    unit = _unit(total)
-    return f"{_in(used, unit)}{separator}{_in(total, unit)} {_UNITS[unit]}"
+    unit = unit_of(total)
+    return f"{in_unit(used, unit)}{separator}{in_unit(total, unit)} {UNITS[unit]}"
 
 
 def format_byte_rate(bytes_per_second: float) -> str:
     """Like "12.0 MiB/min"."""
     per_minute = bytes_per_second * 60
-    return f"{'-' if per_minute < 0 else ''}{format_bytes(abs(per_minute))}/min"
+    return f"{'-' if per_minute < 0 else ''}{human_bytes(abs(per_minute))}/min"
 
 
 def format_percent(percent: float | None) -> str:

@@ -6,42 +6,15 @@ Shared by the server's sampler and the kernel-side watcher. Standard library onl
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..contract.units import parse_size
 from . import cgroup as cg
 
 # Where each candidate limit comes from, in the order that wins a tie.
 SOURCES = ("config", "cgroup-v2", "cgroup-v1", "env", "host")
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
-
-
-def parse_size(value: str | int | float) -> int:
-    """Parse a byte count such as ``12884901888``, ``"12G"``, ``"12GiB"`` or ``"512M"`` (powers of 1024).
-
-    JupyterHub spawners set ``MEM_LIMIT`` in bytes; admins tend to write "12G".
-    """
-    if isinstance(value, (int, float)):
-        if value < 0:
-            raise ValueError(f"a memory size cannot be negative: {value!r}")
-        return int(value)
-    match = _SIZE.match(value)
-    if not match:
-        raise ValueError(f"not a memory size: {value!r} (expected bytes or a number with K, M, G or T)")
-    number, unit = float(match.group(1)), match.group(2).lower()
-    return int(number * 1024 ** " kmgtp".index(unit or " "))
-
-
-def human_bytes(n: float) -> str:
-    """``1536`` -> ``"1.5 KiB"``: sizes as users read them."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
 
 
 def read_meminfo(proc_root: str = "/proc") -> dict[str, int]:

@@ -10,7 +10,7 @@ from traitlets.config import Configurable
 
 from ..contract.paths import default_snapshot_dir
 from ..contract.settings import WatcherSettings
-from ..readers.memory import parse_size
+from ..contract.units import parse_size
 from ..readers.nvml import DEFAULT_RETRY_SECONDS
 
 

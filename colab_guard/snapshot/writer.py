@@ -21,7 +21,7 @@ from ..contract.files import fsync_dir, write_small_file
 from ..contract.heartbeat import pid_alive
 from ..contract.manifests import FORMAT, MANIFEST, SnapshotError, latest_manifest, snapshot_ids
 from ..contract.ownership import make_private_dir, notebook_dir
-from ..readers.memory import human_bytes
+from ..contract.units import human_bytes
 from . import pickling
 from .choose import cheap_to_fingerprint, describe, group_variables, nbytes_of, skip_reason, user_variables
 from .diskio import DirectWriter

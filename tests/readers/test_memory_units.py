@@ -2,7 +2,8 @@
 
 import pytest
 
-from colab_guard.readers.memory import parse_size, read_meminfo
+from colab_guard.contract.units import human_bytes, parse_size
+from colab_guard.readers.memory import read_meminfo
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,19 @@ def test_meminfo_of_this_machine_in_bytes():
         first = f.readline().split()
     assert first[0] == "MemTotal:"
     assert read_meminfo()["MemTotal"] == int(first[1]) * 1024
+
+
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (0, "0 B"),
+        (512, "512 B"),
+        (1536, "1.5 KiB"),
+        (1023.99 * 1024, "1.0 MiB"),
+        (9.1 * 2**30, "9.1 GiB"),
+        (None, "n/a"),
+        (float("nan"), "n/a"),
+    ],
+)
+def test_one_byte_formatter_for_every_message(n, text):
+    assert human_bytes(n) == text
