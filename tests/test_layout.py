@@ -33,14 +33,19 @@ def test_loading_the_server_extension_imports_neither_numpy_nor_the_pickler(tmp_
     assert not [m for m in modules if m.startswith(("colab_guard.snapshot", "colab_guard.kernel"))]
 
 
-def test_the_contract_and_the_usage_arithmetic_need_only_the_standard_library(tmp_path):
-    # Given a fresh interpreter importing every module of the on-disk contract and of usage/
-    modules = sorted(
+def modules_of(*packages: str) -> list[str]:
+    """Every module of colab-guard's ``packages``, by its dotted name."""
+    return sorted(
         f"colab_guard.{package}.{name[:-3]}"
-        for package in ("contract", "usage")
+        for package in packages
         for name in os.listdir(os.path.join(ROOT, "colab_guard", package))
         if name.endswith(".py") and name != "__init__.py"
     )
+
+
+def test_the_contract_and_the_usage_arithmetic_need_only_the_standard_library(tmp_path):
+    # Given a fresh interpreter importing every module of the on-disk contract and of usage/
+    modules = modules_of("contract", "usage")
     assert "colab_guard.contract.server_state" in modules and "colab_guard.usage.diagnosis" in modules
     code = f"import sys; base = set(sys.modules)\nimport {', '.join(modules)}\nprint('\\n'.join(sorted(set(sys.modules) - base)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
@@ -54,12 +59,7 @@ def test_the_contract_and_the_usage_arithmetic_need_only_the_standard_library(tm
 
 def test_the_kernel_side_never_imports_the_server(tmp_path):
     # Given a fresh interpreter importing every module of the kernel side and the snapshot engine
-    modules = sorted(
-        f"colab_guard.{package}.{name[:-3]}"
-        for package in ("kernel", "snapshot")
-        for name in os.listdir(os.path.join(ROOT, "colab_guard", package))
-        if name.endswith(".py") and name != "__init__.py"
-    )
+    modules = modules_of("kernel", "snapshot")
     code = f"import sys\nimport {', '.join(modules)}\nprint('\\n'.join(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert out.returncode == 0, out.stderr

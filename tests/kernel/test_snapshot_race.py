@@ -32,6 +32,15 @@ names = [f"row-{i}" for i in range(50_000)]
 FINGERPRINT = "print(hashlib.sha1(held.tobytes()).hexdigest(), names[-1])"
 
 
+async def reconnect_after_restart(kernel, manager) -> None:
+    """Wait for the server's restarter to bring the kernel back, then connect a fresh client."""
+    for _ in range(60):
+        if await manager.is_alive():
+            break
+        await asyncio.sleep(0.5)
+    await kernel.connect()
+
+
 @pytest.mark.cgroup
 @pytest.mark.parametrize("rate_mb, idle_seconds", [(250, 0), (1000, 7)])
 async def test_a_complete_snapshot_survives_fast_growth(
@@ -59,11 +68,7 @@ async def test_a_complete_snapshot_survives_fast_growth(
     snap = report["snapshot"]
     assert snap is not None and {"held", "names"} <= set(snap["variables"]), report
     # And the restarted kernel restores them exactly
-    for _ in range(60):
-        if await manager.is_alive():
-            break
-        await asyncio.sleep(0.5)
-    await kernel.connect()
+    await reconnect_after_restart(kernel, manager)
     try:
         out = await kernel.run("%guard restore")
         assert out["error"] is None and "Restored" in out["text"], out
@@ -107,11 +112,7 @@ async def test_run_all_growing_existing_variables_restores_every_one(jp_fetch, j
     # Then the newest snapshot has every variable that existed before the runaway cell
     snap = report["snapshot"]
     assert snap is not None and {"table", "rows", "frame"} <= set(snap["variables"]), report
-    for _ in range(60):
-        if await manager.is_alive():
-            break
-        await asyncio.sleep(0.5)
-    await kernel.connect()
+    await reconnect_after_restart(kernel, manager)
     try:
         out = await kernel.run("%guard restore")
         assert out["error"] is None and "Restored" in out["text"], out
