@@ -34,6 +34,9 @@ from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, secon
 # from "far from the limit" to the OOM killer between two readings. Far from a large limit the
 # watcher still reads once a second; close to a small one, up to every 10 ms.
 ASSUMED_GROWTH = 2e9
+# Who grows memory is read only from this many points below the warning level: an idle container
+# costs nothing, and an episode's growth still has readings from before it began.
+NEIGHBOURS_BELOW_WARN = 15.0
 # A "stop the cell" warning needs growth held over this long, not a one-second burst of a data load.
 SUSTAINED_SECONDS = 3.0
 CANCEL_WAIT = 0.2  # the most a cell waits for a background snapshot to stop
@@ -143,8 +146,9 @@ class Watcher:
         self.growth.add(time.monotonic(), reading.working_set)
         self.sustained.add(time.monotonic(), reading.working_set)
         cgroup_path = None if reading.cgroup is None else reading.cgroup.get("path")
-        # fresh at the critical level, where the decision to stop a cell rests on it
-        self.neighbours.sample(cgroup_path, force=reading.percent >= self.settings.critical_percent)
+        if reading.percent >= self.settings.warn_percent - NEIGHBOURS_BELOW_WARN:
+            # fresh at the critical level, where the decision to stop a cell rests on it
+            self.neighbours.sample(cgroup_path, force=reading.percent >= self.settings.critical_percent)
         wall = time.time()
         if not self.samples or wall - self.samples[-1][0] >= 1.0:
             self.samples.append((wall, reading.working_set))
