@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections import deque
+
+CACHED_WINDOWS = 8  # the distinct ?seconds= answers kept between two samples
 
 
 class History:
@@ -11,6 +14,7 @@ class History:
     def __init__(self, seconds: float = 3600, interval: float = 1.0):
         self.interval = interval
         self._rows: deque = deque(maxlen=max(1, int(seconds / interval)))
+        self._served: dict[float, tuple[float | None, bytes]] = {}  # seconds -> (newest sample, JSON)
 
     def add(self, t: float, working_set: int | None, limit: int | None, gpus: list[dict]) -> None:
         self._rows.append(
@@ -35,6 +39,22 @@ class History:
             "gpu_utilization": [[r[3][i] if i < len(r[3]) else None for r in rows] for i in range(n_gpus)],
             "gpu_memory_used": [[r[4][i] if i < len(r[4]) else None for r in rows] for i in range(n_gpus)],
         }
+
+    def version(self) -> float | None:
+        """The newest sample's time: the answers change only when it does."""
+        return self._rows[-1][0] if self._rows else None
+
+    def serialized(self, seconds: float) -> bytes:
+        """``since(seconds)`` as JSON, built once per sample however many clients ask."""
+        newest = self.version()
+        cached = self._served.get(seconds)
+        if cached is not None and cached[0] == newest:
+            return cached[1]
+        body = json.dumps(self.since(seconds)).encode()
+        if seconds not in self._served and len(self._served) >= CACHED_WINDOWS:
+            self._served.clear()
+        self._served[seconds] = (newest, body)
+        return body
 
     def working_set_trend(self, seconds: float) -> tuple[float, float] | None:
         """(slope in bytes/s, r²) of the working set over the last ``seconds``; None with too few points."""

@@ -65,7 +65,14 @@ class HistoryHandler(ColabGuardHandler):
             raise web.HTTPError(400, f"seconds must be a number, not {raw!r}") from None
         if not 0 < seconds <= 86400 or seconds != seconds:
             raise web.HTTPError(400, f"seconds must be between 0 and 86400, not {raw!r}")
-        self.finish(json.dumps(self.extensionapp.sampler.history.since(seconds)))
+        history = self.extensionapp.sampler.history
+        # one tag per sample and window: a client polling between samples gets 304 Not Modified
+        self._etag = f'"{history.version()}-{seconds}"'
+        self.set_header("Content-Type", "application/json")
+        self.finish(history.serialized(seconds))
+
+    def compute_etag(self) -> str | None:
+        return getattr(self, "_etag", None)
 
 
 class SnapshotsHandler(ColabGuardHandler):

@@ -67,6 +67,22 @@ async def test_history_is_compact_and_validated(jp_fetch):
         assert err.value.code == 400 and "seconds must" in json.loads(err.value.response.body)["message"]
 
 
+async def test_history_answers_not_modified_until_the_next_sample(jp_fetch, jp_serverapp):
+    (app,) = jp_serverapp.extension_manager.extension_apps["colab_guard"]
+    app.sampler.stop()  # no new sample while the client asks again
+    first = await jp_fetch("colab-guard", "v1", "history", params={"seconds": "60"})
+    tag = first.headers["Etag"]
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("colab-guard", "v1", "history", params={"seconds": "60"}, headers={"If-None-Match": tag})
+    assert err.value.code == 304
+    # another window is another answer; a new sample makes a new one
+    other = await jp_fetch("colab-guard", "v1", "history", params={"seconds": "30"})
+    assert other.headers["Etag"] != tag
+    app.sampler.history.add(time.time() + 1, 1, 2, [])
+    again = await jp_fetch("colab-guard", "v1", "history", params={"seconds": "60"}, headers={"If-None-Match": tag})
+    assert again.code == 200 and again.headers["Etag"] != tag and json.loads(again.body)["memory_working_set"][-1] == 1
+
+
 async def test_usage_log_is_written(jp_fetch, tmp_path, jp_serverapp):
     (app,) = jp_serverapp.extension_manager.extension_apps["colab_guard"]
     app.sampler.usage_log.interval = 0.1
