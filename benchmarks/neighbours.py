@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import queue
+import shutil
 import sys
 import tempfile
 import time
@@ -111,6 +112,7 @@ def one_run(limit: int, rate: float, steadies: int, interrupt: bool) -> dict:
             except Exception:  # noqa: BLE001 - a killed kernel
                 pass
         group.remove()
+        shutil.rmtree(folder, ignore_errors=True)  # the snapshots of a run: gigabytes each
 
 
 def main() -> None:
