@@ -113,7 +113,8 @@ class PostmortemHandler(ColabGuardHandler):
     def get(self, kernel_id: str):
         report = self.extensionapp.kernels.postmortems.get(kernel_id)  # type: ignore[attr-defined]
         if report is None:
-            raise web.HTTPError(404, f"no post-mortem for kernel {kernel_id}: it has not died while this server ran")
+            # repr: an id with a line break must not forge a line in the server's log
+            raise web.HTTPError(404, f"no post-mortem for kernel {kernel_id[:80]!r}: it has not died while this server ran")
         self.finish(json.dumps(report))
 
 
@@ -138,6 +139,6 @@ ROUTES = [
     (r"/colab-guard/v1/history", HistoryHandler),
     (r"/colab-guard/v1/snapshots", SnapshotsHandler),
     (r"/colab-guard/v1/snapshots/([^/]+)/([^/]+)", SnapshotHandler),
-    (r"/colab-guard/v1/kernels/([\w-]+)/postmortem", PostmortemHandler),  # kernel ids: no line breaks in the log
+    (r"/colab-guard/v1/kernels/([^/]+)/postmortem", PostmortemHandler),
     (r"/colab-guard/v1/postmortems", PostmortemsHandler),
 ]

@@ -92,7 +92,14 @@ def test_snapshots_again_only_when_memory_climbs_and_the_namespace_changed(tmp_p
     box.use(92)
     step(watcher)
     assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 2
-    # below the warning level the episode ends: the next crossing snapshots again at once
+    # below the warning level the episode ends: the next crossing snapshots again at once,
+    # though a snapshot with nothing new takes no kept slot (the newest one stands)
+    box.use(40)
+    step(watcher)
+    box.use(86)
+    step(watcher)
+    assert len(list_snapshots(watcher.snapshot_dir, "w.ipynb")) == 2 and watcher.last_snapshot.unchanged
+    ns["c"] = 3
     box.use(40)
     step(watcher)
     box.use(86)
@@ -101,7 +108,7 @@ def test_snapshots_again_only_when_memory_climbs_and_the_namespace_changed(tmp_p
 
 
 def test_heartbeat_has_what_a_post_mortem_needs(tmp_path):
-    box, watcher, _ = make_watcher(tmp_path, {})
+    box, watcher, _ = make_watcher(tmp_path, {"x": 1})  # an empty namespace makes no snapshot
     box.use(90)
     step(watcher)
     beat = read_heartbeat(watcher.snapshot_dir, "w.ipynb")

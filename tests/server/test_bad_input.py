@@ -30,9 +30,10 @@ async def test_a_name_longer_than_a_file_name_is_a_400(jp_fetch):
     assert code == 400 and "longer than a file name" in body, body
 
 
-async def test_a_kernel_id_with_a_line_break_never_reaches_the_log(jp_fetch):
-    code, _ = await status_of(jp_fetch, "colab-guard", "v1", "kernels", "abc%0Aforged log line", "postmortem")
-    assert code == 404
+async def test_a_kernel_id_with_a_line_break_never_reaches_the_log(jp_fetch, caplog):
+    code, body = await status_of(jp_fetch, "colab-guard", "v1", "kernels", "abc%0Aforged log line", "postmortem")
+    assert code == 404 and "no post-mortem" in body
+    assert not [r for r in caplog.records if "forged log line" in r.getMessage() and "\n" in r.getMessage()]
 
 
 async def test_one_broken_manifest_hides_only_that_snapshot(jp_fetch, tmp_path):
