@@ -146,7 +146,10 @@ class Watcher:
         self.growth.add(time.monotonic(), reading.working_set)
         self.sustained.add(time.monotonic(), reading.working_set)
         cgroup_path = None if reading.cgroup is None else reading.cgroup.get("path")
-        if reading.percent >= self.settings.warn_percent - NEIGHBOURS_BELOW_WARN:
+        # only in a container (a memory cgroup sets the limit): on a bare host every process of the
+        # machine is a neighbour, too many to read several times a second
+        in_container = cgroup_path is not None and reading.limit_source.startswith("cgroup")
+        if in_container and reading.percent >= self.settings.warn_percent - NEIGHBOURS_BELOW_WARN:
             # fresh at the critical level, where the decision to stop a cell rests on it
             self.neighbours.sample(cgroup_path, force=reading.percent >= self.settings.critical_percent)
         wall = time.time()

@@ -98,22 +98,22 @@ while True:
 
 @pytest.mark.cgroup
 async def test_run_all_growing_existing_variables_restores_every_one(jp_fetch, jp_serverapp, memory_cgroup):
-    # Given a notebook kernel in a real 1 GiB container, cell-stopping off
-    group = memory_cgroup(1 << 30)
+    # Given a notebook kernel in a real 1.5 GiB container, cell-stopping off
+    group = memory_cgroup(3 << 29)
     kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "run-all.ipynb")
     manager = jp_serverapp.kernel_manager.get_kernel(kernel.id)
     group.write("cgroup.procs", str(manager.provisioner.process.pid))
     await asyncio.sleep(1.5)
-    # When "Run All" runs the setup and, with no pause, a cell that grows `table` and `rows` at 250 MB/s
-    kernel.client.execute(MUTATING_SETUP)
-    kernel.client.execute(MUTATE)
-    report = await wait_for_postmortem(jp_fetch, kernel.id)
-    assert report is not None and report["cause"] == "oom-killer", report
-    # Then the newest snapshot has every variable that existed before the runaway cell
-    snap = report["snapshot"]
-    assert snap is not None and {"table", "rows", "frame"} <= set(snap["variables"]), report
-    await reconnect_after_restart(kernel, manager)
     try:
+        # When "Run All" runs the setup and, with no pause, a cell that grows `table` and `rows` at 250 MB/s
+        kernel.client.execute(MUTATING_SETUP)
+        kernel.client.execute(MUTATE)
+        report = await wait_for_postmortem(jp_fetch, kernel.id)
+        assert report is not None and report["cause"] == "oom-killer", report
+        # Then the newest snapshot has every variable that existed before the runaway cell
+        snap = report["snapshot"]
+        assert snap is not None and {"table", "rows", "frame"} <= set(snap["variables"]), report
+        await reconnect_after_restart(kernel, manager)
         out = await kernel.run("%guard restore")
         assert out["error"] is None and "Restored" in out["text"], out
         check = "print(table['row-199999'], rows[99_999], frame['b'].iloc[-1], len(frame))"
