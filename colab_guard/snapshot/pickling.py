@@ -318,6 +318,12 @@ class LoadContext:
         self.notes: list[str] = []
         self.shared: dict[int, Any] = {}  # key -> object, for objects saved once per group
 
+    def unpickler(self, file) -> pickle.Unpickler:
+        """An unpickler of this group's streams, resolving its shared objects."""
+        unpickler = pickle.Unpickler(file)
+        unpickler.persistent_load = self.persistent_load  # type: ignore[method-assign]
+        return unpickler
+
     def persistent_load(self, pid):
         """The other side of ``Sharing.persistent_id``."""
         if pid[0] == "def":
@@ -388,8 +394,7 @@ def _read_parts(parts: list[int]):
     ctx = _current()
     for index in parts:
         data = ctx.read_entry(index, None, np.uint8)
-        unpickler = pickle.Unpickler(io.BytesIO(memoryview(data)))
-        unpickler.persistent_load = ctx.persistent_load  # type: ignore[method-assign]
+        unpickler = ctx.unpickler(io.BytesIO(memoryview(data)))
         while True:
             try:
                 batch = unpickler.load()

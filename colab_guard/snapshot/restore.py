@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import mmap
 import os
-import pickle
 import time
 from dataclasses import dataclass
 
@@ -132,9 +131,7 @@ def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
         if xxhash.xxh3_128_hexdigest(stream_bytes) != group["stream_xxh3"]:
             raise SnapshotError(f"checksum mismatch in {group['stream']}: the snapshot is damaged")
         with pickling.LoadContext(read_entry, namespace=namespace) as ctx:
-            unpickler = pickle.Unpickler(io.BytesIO(stream_bytes))
-            unpickler.persistent_load = ctx.persistent_load  # type: ignore[method-assign]
-            values = unpickler.load()
+            values = ctx.unpickler(io.BytesIO(stream_bytes)).load()
         del stream_bytes
         if not use_mmap and hasattr(os, "posix_fadvise"):
             os.posix_fadvise(data.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)  # the data now lives in the arrays

@@ -193,6 +193,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
                         continue
                     # kept as the newest earlier snapshot saved it, saying from when
                     old_group, info = carried
+                    info["group"] = gid  # where restore finds it in this snapshot
                     group = _link_group(tmp, gid, old_group, previous["_path"], previous.get("id", ""))
                     reused += group["stream_size"] + group["data_size"]
                     groups[gid] = group

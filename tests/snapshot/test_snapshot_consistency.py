@@ -46,7 +46,8 @@ def test_a_variable_that_cannot_be_saved_now_is_kept_from_the_earlier_snapshot(t
     # When the running cell keeps changing `records` through every later try (three snapshots, keep 1)
     records["grower"] = GrowsWhilePickled(records)
     for steps in (2, 3, 4):
-        result = take_snapshot({"records": records, "steps": steps}, str(tmp_path), NB, keep=1)
+        # (a new variable that sorts first: `records` sits in another group than before)
+        result = take_snapshot({"added": steps, "records": records, "steps": steps}, str(tmp_path), NB, keep=1)
         assert "records" in result.variables and "records" not in result.skipped, result.skipped
     # Then the only snapshot kept still has `records`, as it was when it last could be saved,
     # and restore says which moment each variable comes from
