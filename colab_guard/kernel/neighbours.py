@@ -2,9 +2,10 @@
 
 The cgroup's working set counts every process in the container: two notebooks, a terminal, a
 data-loader. A watcher that took all of its growth for its own kernel's would stop an innocent
-notebook's cell. So once a second (and only past the warning level) the watcher reads the resident
-memory of each process in its cgroup (``cgroup.procs``; the user's processes where there is no
-cgroup), keeps the last ``WINDOW`` seconds, and tells which processes grew in that window. The
+notebook's cell. So as memory nears the warning level (once a second, five times past it) the
+watcher reads the resident memory of each process in its cgroup (``cgroup.procs``; the user's
+processes where that cannot be read), keeps the last ``WINDOW`` seconds, and tells which processes
+grew in the current memory episode. The
 kernel the OOM killer takes is the one with the highest ``/proc/<pid>/oom_score``, usually the
 largest, whoever is growing.
 """
@@ -37,7 +38,6 @@ class Grower:
     pid: int
     growth: int
     rss: int
-    name: str
 
 
 def container_pids(cgroup_path: str | None) -> list[int]:
@@ -137,10 +137,14 @@ class Neighbours:
             self.history.popleft()
         return True
 
+    def _readings(self) -> list[tuple[float, dict[int, int]]]:
+        """The readings of this episode (or of the window, outside one)."""
+        return [r for r in self.history if self.since is None or r[0] >= self.since]
+
     def growers(self) -> list[Grower]:
-        """Processes that grew over the episode (or the window, outside one), the largest growth first (this kernel's children
-        are added to it, under its pid)."""
-        readings = [r for r in self.history if self.since is None or r[0] >= self.since]
+        """Processes that grew over the episode, the largest growth first (this kernel's children are
+        added to it, under its pid)."""
+        readings = self._readings()
         if len(readings) < 2:
             return []
         own = self.own_pids()
@@ -158,17 +162,13 @@ class Neighbours:
                 continue  # gone
             growth = values[-1] - min(values)
             if growth > 0:
-                out.append(Grower(pid, growth, values[-1], ""))
+                out.append(Grower(pid, growth, values[-1]))
         return sorted(out, key=lambda g: -g.growth)
-
-    def own_growth(self) -> int:
-        """How much this kernel (with its children) grew over the window."""
-        return next((g.growth for g in self.growers() if g.pid == self.own_pid), 0)
 
     def verdict(self) -> str:
         """Who grows memory in this episode: "here" (this kernel, among others maybe), "elsewhere"
         (another process, this kernel flat), "none" (no process grew), "unknown" (too few readings)."""
-        if len([r for r in self.history if self.since is None or r[0] >= self.since]) < 2:
+        if len(self._readings()) < 2:
             return "unknown"
         growers = [g for g in self.growers() if g.growth >= GROWER_BYTES]
         if not growers:
@@ -178,10 +178,7 @@ class Neighbours:
 
     def top_other(self) -> Grower | None:
         """The process other than this kernel that grew most, if it grew enough to matter."""
-        for g in self.growers():
-            if g.pid != self.own_pid and g.growth >= GROWER_BYTES:
-                return Grower(g.pid, g.growth, g.rss, process_name(g.pid))
-        return None
+        return next((g for g in self.growers() if g.pid != self.own_pid and g.growth >= GROWER_BYTES), None)
 
     def oom_target(self) -> int | None:
         """The process of the container the OOM killer would take first (highest oom_score)."""

@@ -27,7 +27,7 @@ from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.pickling import SnapshotCancelled
 from ..snapshot.writer import NothingToSave, SnapshotResult, take_snapshot
 from .gpu_oom import kernels_by_pid
-from .neighbours import Neighbours
+from .neighbours import Neighbours, process_name
 from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, must_start, seconds_left, snapshot_seconds
 
 # The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get
@@ -169,7 +169,8 @@ class Watcher:
         elif not self.warned:
             self.warned = True
             self.neighbours.begin_episode()
-            self.neighbours.sample(cgroup_path, force=True)
+            if in_container:
+                self.neighbours.sample(cgroup_path, force=True)
             self.notify("warning", self._memory_line(reading, "Memory is high"))
         if percent >= s.warn_percent and not self.told_headroom:
             advice = self.headroom_warning(reading)
@@ -391,7 +392,7 @@ class Watcher:
         what = (
             f"the kernel of {beat.get('notebook') or 'another notebook'} (pid {other.pid})"
             if beat
-            else f"{other.name} (pid {other.pid}), not a notebook kernel"
+            else f"{process_name(other.pid)} (pid {other.pid}), not a notebook kernel"
         )
         return f"Memory grows in {what} (+{human_bytes(other.growth)} lately); this notebook's memory is flat."
 
