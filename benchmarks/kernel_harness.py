@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
+import subprocess
 import sys
 import time
 import uuid
@@ -102,3 +104,16 @@ def throttle_settings(path: str, bytes_per_second: int) -> dict[str, str]:
     """blkio settings that throttle writes to the disk holding ``path``."""
     device = os.stat(path).st_dev
     return {"blkio.throttle.write_bps_device": f"{os.major(device)}:{os.minor(device)} {bytes_per_second}"}
+
+
+def child_in_cgroup(code: str, *args: str, limit: int = 64 << 30) -> dict:
+    """Run ``code`` in a fresh Python given its memory cgroup's path and ``args``; its last line of
+    output, as JSON. The child joins the cgroup itself; RuntimeError with its last error line."""
+    group = Cgroup("memory", {"memory.limit_in_bytes": str(limit)})
+    try:
+        done = subprocess.run([sys.executable, "-c", code, group.path, *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1])
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        group.remove()

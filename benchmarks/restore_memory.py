@@ -15,16 +15,14 @@ Needs root and cgroup v1.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kernel_harness import Cgroup
+from kernel_harness import child_in_cgroup
 
 MiB = 1 << 20
 
@@ -62,14 +60,7 @@ CHILD = textwrap.dedent(
 
 
 def child(role: str, folder: str, records: int) -> dict:
-    group = Cgroup("memory", {"memory.limit_in_bytes": str(16 << 30)})
-    try:
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, group.path, role, folder, str(records)], capture_output=True, text=True, check=True
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
-    finally:
-        group.remove()
+    return child_in_cgroup(CHILD, role, folder, str(records), limit=16 << 30)
 
 
 def main() -> None:

@@ -17,17 +17,15 @@ Baselines need the `bench` extra (dill).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kernel_harness import Cgroup
+from kernel_harness import child_in_cgroup
 
 MiB = 1 << 20
 
@@ -83,16 +81,13 @@ CHILD = textwrap.dedent(
 
 def run(method: str, gib: float, directory: str) -> dict:
     """One method in a fresh child process in its own memory cgroup."""
-    cg = Cgroup("memory", {"memory.limit_in_bytes": str(64 << 30)})
     out = tempfile.mkdtemp(dir=directory)
     try:
-        result = subprocess.run([sys.executable, "-c", CHILD, cg.path, method, out, str(gib)], capture_output=True, text=True)
-        if result.returncode != 0:
-            return {"error": result.stderr.strip().splitlines()[-1]}
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        return child_in_cgroup(CHILD, method, out, str(gib))
+    except RuntimeError as exc:
+        return {"error": str(exc)}
     finally:
         shutil.rmtree(out, ignore_errors=True)
-        cg.remove()
 
 
 def main() -> None:
