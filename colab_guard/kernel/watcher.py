@@ -39,6 +39,8 @@ ASSUMED_GROWTH = 2e9
 NEIGHBOURS_BELOW_WARN = 15.0
 # A "stop the cell" warning needs growth held over this long, not a one-second burst of a data load.
 SUSTAINED_SECONDS = 3.0
+# The snapshot's size is measured again once memory moved this much since it was last measured.
+ESTIMATE_MOVED = 32 << 20
 CANCEL_WAIT = 0.2  # the most a cell waits for a background snapshot to stop
 # The working set's recent history kept for the projection to the limit: five minutes, one a second.
 TREND_SAMPLES = 300
@@ -84,7 +86,7 @@ class Watcher:
         self.write_speed = WriteSpeed()
         # the namespace may differ from the last snapshot (a cell ran since it started)
         self.dirty = False
-        self._estimate: tuple[frozenset, float, int] | None = None  # (signature, when, bytes)
+        self._estimate: tuple[frozenset, float, int, int] | None = None  # (signature, when, bytes, working set)
         self._background: threading.Event | None = None  # cancels the snapshot running, if a background one
         self._background_at = 0.0
         self.cell_state: dict = {"executing": False, "idle_since": time.time()}  # set by the kernel's hooks
@@ -171,12 +173,9 @@ class Watcher:
             self.neighbours.begin_episode()
             if in_container:
                 self.neighbours.sample(cgroup_path, force=True)
-            self.notify("warning", self._memory_line(reading, "Memory is high"))
+            self._warn_high(reading, first=True)
         if percent >= s.warn_percent and not self.told_headroom:
-            advice = self.headroom_warning(reading)
-            if advice:
-                self.told_headroom = True
-                self.notify("warning", f"{self._memory_line(reading, 'Memory is high')} But {advice}.")
+            self._warn_high(reading, first=False)
         if not self.snapshot_running:
             if percent >= s.snapshot_percent and self._snapshot_due(percent):
                 self.snapshot_at_percent = percent
@@ -209,6 +208,16 @@ class Watcher:
             self._write_heartbeat()
             self._heartbeat_at = now
 
+    def _warn_high(self, reading, first: bool) -> None:
+        """The "memory is high" line, once per episode, with the advice to stop a cell once too
+        (in the same line where both are due at the crossing)."""
+        advice = None if self.told_headroom else self.headroom_warning(reading)
+        if advice:
+            self.told_headroom = True
+        if first or advice:
+            line = self._memory_line(reading, "Memory is high")
+            self.notify("warning", f"{line} But {advice}." if advice else line)
+
     def _start_snapshot(self, reason: str, cancel: threading.Event | None = None) -> None:
         """Snapshot on its own thread, so that sampling (and the critical check) goes on meanwhile."""
         self._background = cancel  # only a background snapshot can be cancelled
@@ -218,12 +227,15 @@ class Watcher:
         self._snapshotting.start()
 
     def _estimated_bytes(self) -> int:
-        """What a snapshot would write now, from the variables' sizes; recomputed when they change."""
+        """What a snapshot would write now, from the variables' sizes; recomputed when they change,
+        and when memory moved since (a running cell grows a variable in place: same name, same id)."""
         signature, now = self._signature(), time.monotonic()
-        if self._estimate is None or self._estimate[0] != signature or now - self._estimate[1] > 5:
+        working_set = 0 if self.last is None else self.last.working_set
+        last = self._estimate
+        if last is None or last[0] != signature or now - last[1] > 5 or abs(working_set - last[3]) > ESTIMATE_MOVED:
             variables = user_variables(self.namespace, self.hidden)
-            self._estimate = (signature, now, sum(nbytes_of(v) or 0 for v in list(variables.values())))
-        return self._estimate[2]
+            last = self._estimate = (signature, now, sum(nbytes_of(v) or 0 for v in list(variables.values())), working_set)
+        return last[2]
 
     def _deadline_due(self, reading) -> bool:
         """Memory climbs fast enough that a snapshot started later would not finish in time."""
@@ -359,6 +371,7 @@ class Watcher:
                 memory,
                 reason,
                 cancel,
+                live=bool(self.cell_state.get("executing")),
             )
         except SnapshotCancelled:
             self.dirty = True

@@ -11,7 +11,7 @@ import numpy as np
 
 # Containers up to this size are looked into when finding variables that share objects.
 ALIAS_SCAN_LIMIT = 1000
-# Larger containers are measured from a sample of this many items.
+# Larger containers are measured from a sample of this many items (and as many of their newest).
 SAMPLE_ABOVE = 100_000
 SAMPLE_SIZE = 1000
 
@@ -157,18 +157,26 @@ def describe(value) -> str:
 def nbytes_of(value, depth: int = 1) -> int | None:
     """Memory a variable holds: arrays and tensors by their data, containers with what they hold.
 
-    Containers of more than 100,000 items are measured from a sample of their items.
+    Containers of more than 100,000 items are measured from a sample spread over their items, plus
+    their newest items exactly: a container that grows (a running cell appending arrays to a list
+    or dict of small items) holds most of its bytes where a spread sample would miss them.
     """
     if depth > 0 and isinstance(value, (list, tuple, set, frozenset, dict)) and value:
         items = value.values() if isinstance(value, dict) else value
         if len(value) <= SAMPLE_ABOVE:
             return sys.getsizeof(value) + sum(nbytes_of(item, depth - 1) or 0 for item in items)
+        ordered = isinstance(value, (list, tuple, dict))  # the newest items are the last ones
+        older = len(value) - SAMPLE_SIZE if ordered else len(value)
+        step = older // SAMPLE_SIZE
         if isinstance(value, (list, tuple)):
-            sample = [value[i] for i in range(0, len(value), len(value) // SAMPLE_SIZE)]
+            sample = [value[i] for i in range(0, older, step)]
+            newest = list(value[older:])
         else:
-            sample = list(itertools.islice(items, SAMPLE_SIZE))
+            sample = list(itertools.islice(items, 0, older, step))
+            newest = list(itertools.islice(reversed(value.values()), SAMPLE_SIZE)) if isinstance(value, dict) else []
         average = sum(nbytes_of(item, depth - 1) or 0 for item in sample) / len(sample)
-        return sys.getsizeof(value) + int(average * len(value))
+        exact = sum(nbytes_of(item, depth - 1) or 0 for item in newest)
+        return sys.getsizeof(value) + int(average * older) + exact
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         return value.element_size() * value.nelement()

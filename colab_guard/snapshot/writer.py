@@ -34,6 +34,10 @@ _lock = threading.Lock()  # one snapshot at a time per process (watcher and user
 # A running cell changed a container while it was pickled: worth another try on a frozen copy.
 CHANGING = ("changed size during iteration", "mutated during iteration")
 FROZEN_TRIES = 3
+# While a cell runs, a built-in container whose own table is at most this large is copied before
+# it is written (the copy costs its table, not its items): the running cell may be growing it, and
+# a try that fails half-way doubles the snapshot's time when the time left is shortest.
+FREEZE_UP_FRONT = 16 << 20
 
 
 class NothingToSave(SnapshotError):
@@ -98,16 +102,18 @@ def take_snapshot(
     memory: dict | None = None,
     reason: str = "manual",
     cancel: threading.Event | None = None,
+    live: bool = False,
 ) -> SnapshotResult:
     """Save the user's variables into a new snapshot; the previous ones are untouched until it is complete.
 
     Setting ``cancel`` stops it within one block or part (``SnapshotCancelled``), leaving nothing behind.
+    ``live``: a cell is running and may change the variables while they are written.
     """
     with _lock:
-        return _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel)
+        return _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel, live)
 
 
-def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel) -> SnapshotResult:
+def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel, live) -> SnapshotResult:
     started = time.time()
 
     def checkpoint() -> None:
@@ -165,6 +171,12 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
     var_info: dict[str, dict] = {}
     written = reused = 0
     frozen: dict[str, int] = {}  # name -> tries on a frozen copy
+    if live:  # one variable alone in its group: a copy shares nothing that another variable holds
+        for names, prev in plans:
+            value = variables[names[0]]
+            copy = _frozen_copy(value) if prev is None and len(names) == 1 and sys.getsizeof(value) <= FREEZE_UP_FRONT else None
+            if copy is not None:
+                variables[names[0]], frozen[names[0]] = copy, 1
     try:
         queue = list(plans)
         while queue:

@@ -75,3 +75,49 @@ async def test_a_complete_snapshot_survives_fast_growth(
         assert (await kernel.run(FINGERPRINT))["text"] == fingerprint
     finally:
         kernel.stop()
+
+
+MUTATING_SETUP = """
+import numpy as np, pandas as pd
+table = {f"row-{i}": i for i in range(200_000)}   # a dict that existed before the runaway cell
+rows = [str(i) for i in range(100_000)]
+frame = pd.DataFrame({"a": np.arange(100_000), "b": [str(i) for i in range(100_000)]})
+"""
+# "Run All": the runaway cell starts the moment the setup ends and grows the variables that existed
+# before it, by adding to them, until the OOM killer strikes
+MUTATE = """
+import time
+chunk = 20 << 20
+while True:
+    for _ in range(4):
+        table[f"grow-{{len(table)}}"] = np.ones(chunk // 8)
+        rows.append("x" * 1000)
+    time.sleep(4 * chunk / {rate})
+"""
+
+
+@pytest.mark.cgroup
+@pytest.mark.parametrize("rate", [250e6, 1e9])
+async def test_run_all_growing_existing_variables_restores_every_one(jp_fetch, jp_serverapp, memory_cgroup, rate):
+    # Given a notebook kernel in a real 1.5 GiB container, cell-stopping off
+    group = memory_cgroup(3 << 29)
+    kernel = await start_notebook_kernel(jp_fetch, jp_serverapp, "run-all.ipynb")
+    manager = jp_serverapp.kernel_manager.get_kernel(kernel.id)
+    group.write("cgroup.procs", str(manager.provisioner.process.pid))
+    await asyncio.sleep(1.5)
+    try:
+        # When "Run All" runs the setup and, with no pause, a cell that grows `table` and `rows`
+        kernel.client.execute(MUTATING_SETUP)
+        kernel.client.execute(MUTATE.format(rate=rate))
+        report = await wait_for_postmortem(jp_fetch, kernel.id)
+        assert report is not None and report["cause"] == "oom-killer", report
+        # Then the newest snapshot has every variable that existed before the runaway cell
+        snap = report["snapshot"]
+        assert snap is not None and {"table", "rows", "frame"} <= set(snap["variables"]), report
+        await reconnect_after_restart(kernel, manager)
+        out = await kernel.run("%guard restore")
+        assert out["error"] is None and "Restored" in out["text"], out
+        check = "print(table['row-199999'], rows[99_999], frame['b'].iloc[-1], len(frame))"
+        assert (await kernel.run(check))["text"] == "199999 99999 99999 100000\n"
+    finally:
+        kernel.stop()

@@ -1,9 +1,11 @@
 """Snapshots taken while a cell changes the variables: nothing that existed before is lost, and a
 snapshot with nothing new takes no kept slot."""
 
+import numpy as np
 import pytest
 
 from colab_guard.snapshot import list_snapshots, restore_snapshot, take_snapshot
+from colab_guard.snapshot.choose import nbytes_of
 from colab_guard.snapshot.writer import NothingToSave
 
 NB = "work/run_all.ipynb"
@@ -19,6 +21,16 @@ class GrowsWhilePickled:
     def __reduce__(self):
         self.target[f"added-{len(self.target)}"] = 0
         return (int, (7,))
+
+
+class CountsPickles:
+    """Counts how often a snapshot pickled it."""
+
+    times = 0
+
+    def __reduce__(self):
+        CountsPickles.times += 1
+        return (int, (1,))
 
 
 class Records(dict):
@@ -37,6 +49,29 @@ def test_a_dict_growing_while_saved_is_saved_as_one_moment(tmp_path):
     out = {}
     restore_snapshot(out, str(tmp_path), NB)
     assert out["table"]["a"] == 1 and out["table"]["grower"] == 7 and out["other"] == [1, 2]
+
+
+def test_while_a_cell_runs_a_container_is_copied_before_it_is_written_not_after_a_failed_try(tmp_path):
+    # Given a dict that the running cell grows while the snapshot pickles it
+    table = {"counter": CountsPickles()}
+    table["grower"] = GrowsWhilePickled(table)
+    CountsPickles.times = 0
+    # When a snapshot is taken while the cell runs
+    result = take_snapshot({"table": table}, str(tmp_path), NB, live=True)
+    # Then it is written once, from a copy of one moment (a failed first try would pickle it twice)
+    assert CountsPickles.times == 1 and result.manifest["variables"]["table"]["frozen_copy"] is True
+
+
+def test_the_size_of_a_large_container_counts_its_newest_items():
+    # Given a dict of 200,000 small items to which a running cell appended 30 arrays of 8 MB
+    table = {f"row-{i}": i for i in range(200_000)}
+    for i in range(30):
+        table[f"grow-{i}"] = np.ones(1 << 20)
+    # Then its measured size holds the arrays (a spread sample of 1,000 items misses them)
+    assert 250e6 <= nbytes_of(table) <= 280e6
+    # And a list's sample is not skewed by its large newest items either
+    items = [0] * 200_000 + [np.ones(1 << 20)] * 3
+    assert 30e6 <= nbytes_of(items) <= 34e6
 
 
 def test_a_variable_that_cannot_be_saved_now_is_kept_from_the_earlier_snapshot(tmp_path):
