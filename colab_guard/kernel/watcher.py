@@ -227,8 +227,15 @@ class Watcher:
         self._snapshotting.start()
 
     def _estimated_bytes(self) -> int:
-        """What a snapshot would write now, from the variables' sizes; recomputed when they change,
-        and when memory moved since (a running cell grows a variable in place: same name, same id)."""
+        """What a snapshot would write now: the variables' sizes (recomputed when they change, and
+        when memory moved since: a running cell grows a variable in place, same name, same id), and
+        at least what the running cell added to this kernel, which mostly lands in variables (the
+        sizes miss some of it: strings in a DataFrame's rows, objects inside a container's items)."""
+        running = 0 if self.cells is None else self.cells.running_growth()
+        return max(running, self._variables_bytes())
+
+    def _variables_bytes(self) -> int:
+        """The user's variables' sizes, measured again when they change or memory moved."""
         signature, now = self._signature(), time.monotonic()
         working_set = 0 if self.last is None else self.last.working_set
         last = self._estimate

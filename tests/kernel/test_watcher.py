@@ -6,6 +6,7 @@ from helpers import write_tree
 
 from colab_guard.contract.heartbeat import read_heartbeat
 from colab_guard.contract.settings import WatcherSettings
+from colab_guard.kernel.cells import CellLog
 from colab_guard.kernel.watcher import Watcher
 from colab_guard.readers.memory import MemoryReader
 from colab_guard.snapshot import list_snapshots
@@ -133,3 +134,29 @@ def test_the_thread_samples_fast_past_the_warning_level(tmp_path):
         assert time.time() - beat["time"] < 0.3  # rewritten at the fast pace
     finally:
         watcher.stop()
+
+
+class HidesItsSize:
+    """An object whose memory no size measure sees (as a DataFrame's row strings are missed)."""
+
+    def __init__(self, nbytes):
+        self.payload = bytearray(nbytes)
+
+    def __sizeof__(self):
+        return 64
+
+
+def test_a_snapshot_is_expected_to_write_at_least_what_the_running_cell_added(tmp_path):
+    # Given a running cell that has added 200 MB to this process, into an object whose size is hidden
+    namespace = {}
+    box, watcher, _ = make_watcher(tmp_path, namespace)
+    watcher.cells = CellLog(lambda: None)
+    watcher.cells.start(1, "x = HidesItsSize(200 << 20)")
+    namespace["x"] = HidesItsSize(200 << 20)
+    namespace["x"].payload[::4096] = b"\1" * len(range(0, 200 << 20, 4096))  # touched: resident
+    # Then the snapshot's expected size counts what the cell added, not only the measured sizes
+    assert watcher._variables_bytes() < 1 << 20
+    assert watcher._estimated_bytes() >= 190 << 20
+    # And once the cell ended, only the variables' sizes count
+    watcher.cells.finish(1)
+    assert watcher._estimated_bytes() < 1 << 20
