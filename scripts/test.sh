@@ -25,8 +25,8 @@ python -m pip install -q -e ".[dev,test]"
 # PyTorch's CPU build, for the snapshot tests of tensors and modules (they skip where it is missing)
 python -m pip install -q "torch==2.13.0+cpu" || echo "PyTorch's CPU build is not available: torch tests will skip"
 
-# JupyterHub and configurable-http-proxy 5.2 (5.3 takes commander 15, which needs Node.js >= 22.12) (npm, into the git-ignored .ci-cache/) for tests/server/test_jupyterhub.py
-python -m pip install -q jupyterhub || echo "JupyterHub is not available: the hub test will skip"
+# JupyterHub and configurable-http-proxy 5.2 (5.3 takes commander 15, which needs Node.js >= 22.12) (npm, into the git-ignored .ci-cache/) for tests/server/test_jupyterhub.py and test_hub_clock.py (with the hub's idle culler)
+python -m pip install -q jupyterhub jupyterhub-idle-culler || echo "JupyterHub is not available: the hub tests will skip"
 (mkdir -p .ci-cache/chp && cd .ci-cache/chp && { [ -f package.json ] || echo '{"private": true}' > package.json; } \
   && npm install --prefix . --no-save --no-audit --no-fund -q configurable-http-proxy@5.2.0) \
   || echo "configurable-http-proxy could not be installed: the hub test will skip"

@@ -1,4 +1,5 @@
-"""Sizes: parsing what people write ("12G") and writing what people read ("9.1 GiB"), in one place.
+"""Sizes and durations: parsing what people write ("12G") and writing what people read ("9.1 GiB",
+"2 h 5 min"), in one place.
 
 Standard library only: the contract, the readers and both processes share it.
 """
@@ -58,3 +59,21 @@ def human_bytes(n: float | None) -> str:
     assert n is not None
     unit = unit_of(n)
     return f"{in_unit(n, unit)} {UNITS[unit]}"
+
+
+def human_duration(seconds: float | None) -> str:
+    """Like "45 s", "14 min", "2 h 5 min", "3 d 4 h"."""
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+        return NOT_AVAILABLE
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    minutes = round(s / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 24:
+        m = minutes % 60
+        return f"{hours} h {m} min" if m else f"{hours} h"
+    days, h = divmod(hours, 24)
+    return f"{days} d {h} h" if h else f"{days} d"

@@ -57,7 +57,7 @@ def _listen_for_snapshot_requests() -> None:
     def requested(signum, frame):
         guard = _guard
         if guard is not None:
-            threading.Thread(target=guard.watcher.snapshot, args=("requested before shutdown",), daemon=True).start()
+            threading.Thread(target=guard.snapshot_before_shutdown, daemon=True).start()
 
     signal.signal(signal.SIGUSR1, requested)
 

@@ -22,6 +22,7 @@ from ..readers.environment import detect_environment
 from ..readers.memory import MemoryReader
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.restore import restore_snapshot
+from . import runtime
 from .accelerators import read_gpus
 from .cells import CellLog
 from .display import GiB, notify
@@ -237,6 +238,17 @@ class Guard:
         return changed
 
     # -- the Python API (the magics call these)
+    def snapshot_before_shutdown(self) -> None:
+        """The server asked for a snapshot (SIGUSR1): its limit, or the hub's culler, ends this kernel
+        soon. Where the hub is why, the running cell's output says so first."""
+        state = runtime.server_state(self.settings, self.snapshot_dir) or {}
+        hub = next(
+            (w["message"] for w in state.get("warnings") or [] if isinstance(w, dict) and w.get("kind") == "hub-cull"), None
+        )
+        if hub:
+            self._notify("warning", hub)
+        self.watcher.snapshot("before the hub stops this server" if hub else "requested before shutdown")
+
     def snapshot(self):
         self.watcher.last = self.watcher.reader.read()
         result = self.watcher.snapshot(reason="manual")

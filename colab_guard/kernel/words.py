@@ -6,7 +6,9 @@ from __future__ import annotations
 import math
 import re
 
-from ..contract.units import NOT_AVAILABLE, UNITS, human_bytes, in_unit, is_count, unit_of
+from ..contract.units import NOT_AVAILABLE, UNITS, human_bytes, human_duration, in_unit, is_count, unit_of
+
+format_duration = human_duration  # the name labextension/format.ts gives it
 
 
 def format_bytes_pair(used: float | None, total: float | None, separator: str = "/") -> str:
@@ -98,24 +100,6 @@ def accelerator_status_text(status: str | None) -> str | None:
         "no-driver": "No NVIDIA driver found",
         "error": "Could not read the accelerators",
     }.get(status or "", f"Accelerator status: {status}" if status else None)
-
-
-def format_duration(seconds: float | None) -> str:
-    """Like "45 s", "14 min", "2 h 5 min", "3 d 4 h"."""
-    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
-        return NOT_AVAILABLE
-    s = round(seconds)
-    if s < 60:
-        return f"{s} s"
-    minutes = round(s / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours = minutes // 60
-    if hours < 24:
-        m = minutes % 60
-        return f"{hours} h {m} min" if m else f"{hours} h"
-    days, h = divmod(hours, 24)
-    return f"{days} d {h} h" if h else f"{days} d"
 
 
 def format_countdown(seconds: float | None) -> str:

@@ -17,6 +17,7 @@ from traitlets.config.loader import Config, JSONFileConfigLoader, PyFileConfigLo
 ADMIN_FIXED = (
     "enforce",
     "idle_timeout",
+    "idle_check_interval",
     "max_lifetime",
     "memory_limit",
     "kernel_watcher",

@@ -1,4 +1,5 @@
-"""colab-guard's own enforcement of idle_timeout and max_lifetime: snapshot first, then shut down."""
+"""colab-guard's own enforcement of idle_timeout and max_lifetime: snapshot first, then shut down; and
+the snapshot of busy kernels before the hub's culler ends the server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import signal
 import time
 
 from ..contract.heartbeat import read_heartbeat
+from .countdown import epoch
+from .hub_clock import HUB_CULL_LEAD
 
 SNAPSHOT_GRACE = 30.0  # seconds a kernel gets to snapshot before colab-guard shuts it down
 
@@ -20,6 +23,7 @@ class Enforcer:
         self.kernel_manager = app.serverapp.kernel_manager
         self.enforced: dict[str, dict] = {}  # kernel id -> why colab-guard shut it down
         self._snapshot_asked: dict[str, tuple[float, str | None]] = {}
+        self._hub_warned: set[str] = set()  # busy kernels snapshotted before the hub's cull
 
     async def enforce(self, sessions: dict) -> None:
         """Shut down kernels whose idle_timeout or max_lifetime countdown reached zero.
@@ -36,12 +40,7 @@ class Enforcer:
             if kernel_id in self.launcher.with_watcher and kernel["pid"]:
                 asked = self._snapshot_asked.get(kernel_id)
                 if asked is None:
-                    beat = read_heartbeat(self.app.snapshot_dir, notebook) or {}
-                    self._snapshot_asked[kernel_id] = (now, beat.get("last_snapshot"))
-                    try:
-                        os.kill(kernel["pid"], signal.SIGUSR1)
-                    except OSError:
-                        pass
+                    self._ask_snapshot(kernel, now)
                     continue
                 beat = read_heartbeat(self.app.snapshot_dir, notebook) or {}
                 if beat.get("last_snapshot") == asked[1] and now - asked[0] < SNAPSHOT_GRACE:
@@ -50,3 +49,35 @@ class Enforcer:
             self.enforced[kernel_id] = {"reason": kernel["cull_reason"], "at": now, "notebook": notebook}
             self.app.log.warning("colab-guard: shutting down kernel %s (%s reached)", kernel_id, kernel["cull_reason"])
             await self.kernel_manager.shutdown_kernel(kernel_id)
+
+    def _ask_snapshot(self, kernel: dict, now: float) -> None:
+        """SIGUSR1: the kernel's watcher saves the variables (and says why in the running cell)."""
+        beat = read_heartbeat(self.app.snapshot_dir, self.launcher.notebooks.get(kernel["id"])) or {}
+        self._snapshot_asked[kernel["id"]] = (now, beat.get("last_snapshot"))
+        try:
+            os.kill(kernel["pid"], signal.SIGUSR1)
+        except OSError:
+            pass
+
+    def before_hub_cull(self, sessions: dict) -> None:
+        """The hub's culler will end this server soon while a cell runs (it does not count running
+        cells): snapshot each busy kernel once per running cell (the sessions' warnings say it).
+
+        Once: the kernel's message is output, which jupyter_server counts as activity and reports
+        to the hub; asking again at every countdown would keep the server alive for ever.
+        """
+        hub = sessions["server"].get("hub") or {}
+        cull_from = epoch(hub.get("cull_from")) if hub.get("answered") else None
+        now = time.time()
+        for kernel in sessions["kernels"]:
+            if kernel["execution_state"] != "busy":
+                self._hub_warned.discard(kernel["id"])
+            elif cull_from is not None and cull_from - now <= HUB_CULL_LEAD and kernel["id"] not in self._hub_warned:
+                if kernel["id"] in self.launcher.with_watcher and kernel["pid"]:
+                    self._hub_warned.add(kernel["id"])
+                    self.app.log.warning(
+                        "colab-guard: the hub will stop this server in %.0f s while kernel %s runs a cell: snapshotting it",
+                        max(0.0, cull_from - now),
+                        kernel["id"],
+                    )
+                    self._ask_snapshot(kernel, now)

@@ -19,6 +19,7 @@ from . import colab_runtime, prometheus, routes
 from .admin import admin_settings
 from .enforcement import Enforcer
 from .history import History
+from .hub_clock import HubClock, HubSettings
 from .launcher import KernelLauncher
 from .postmortem import previous_session_reports
 from .sampler import Sampler
@@ -73,6 +74,10 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         self.kernels.install()
         self.enforcer = Enforcer(self, self.kernels)
         self.snapshot_list = SnapshotList(self.snapshot_dir, self.log)
+        hub = HubSettings.from_env()
+        self.hub_clock = HubClock(hub, self.log) if hub is not None else None  # a JupyterHub's server
+        if self.hub_clock is not None:
+            self.hub_clock.requests.install(self.serverapp.web_app)
         self.sessions = SessionTracker(self)
         # keeps the sampler's list of kernel processes current, and enforces the countdown if asked
         self._housekeeping_errors: dict[str, str] = {}  # step -> the cause last logged
@@ -92,6 +97,8 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         """One tick: each step runs whatever the others do, so one failure never stops the rest."""
         await self._step("kernel processes", self.sessions.update_pids)
         await self._step("renamed notebooks", self.kernels.follow_renames)
+        if self.hub_clock is not None:
+            await self._step("hub activity", self.hub_clock.refresh)
         payload = await self._step("sessions", self.sessions.payload)
         if payload is None:
             return
@@ -100,6 +107,8 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         # the kernels' %guard status and monitor read the same countdowns, cost and advice
         state = {"pid": os.getpid(), "environment": self.sampler.environment, **self.sessions.state_for_kernels(payload)}
         await asyncio.get_running_loop().run_in_executor(None, self._write_state, state)
+        if self.hub_clock is not None:  # after the state: the kernels asked to snapshot read why there
+            await self._step("before the hub culls", self.enforcer.before_hub_cull, payload)
 
     async def _step(self, name: str, step, *args):
         """Run one housekeeping step; a failure is logged once per distinct cause and costs only this tick."""

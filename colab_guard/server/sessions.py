@@ -18,6 +18,7 @@ from jupyter_server.utils import ensure_async
 from ..contract.heartbeat import read_cells, read_heartbeat
 from ..usage.hours import accelerator_hours, with_budget
 from .countdown import epoch, idle_cull_at, iso, seconds_left
+from .hub_clock import busy_cull_warning
 from .jupyter_adapter import culler_next_check, find_kernel, kernel_connections, kernel_process
 
 SHUTDOWN_CHECK_SECONDS = 60  # jupyter_server checks shutdown_no_activity_timeout once a minute
@@ -57,6 +58,7 @@ class SessionTracker:
                 server.shutdown_no_activity_timeout or None, "ServerApp.shutdown_no_activity_timeout"
             ),
             "idle_timeout": item(app.idle_timeout or None, "ColabGuard.idle_timeout"),
+            "idle_check_interval": item(app.idle_check_interval or None, "ColabGuard.idle_check_interval"),
             "max_lifetime": item(app.max_lifetime or None, "ColabGuard.max_lifetime"),
             "enforce": item(app.enforce, "ColabGuard.enforce", None),
             "weekly_accelerator_hours": item(
@@ -80,18 +82,41 @@ class SessionTracker:
         timeout = server.shutdown_no_activity_timeout
         if timeout and len(self.km) == 0 and last_activity is not None:
             to_shutdown = max(0.0, last_activity + timeout + SHUTDOWN_CHECK_SECONDS / 2 - now)
+        hub = self.hub_view(now, last_activity)
+        if hub is not None and hub["answered"]:
+            # the hub's culler ends this server: its clock, not jupyter_server's, counts down
+            idle_end, idle_by = epoch(hub["cull_from"]), epoch(hub["cull_by"])
+            started = self.app.hub_clock.started or started
+        else:
+            idle_end = last_activity + app.idle_timeout if app.idle_timeout and last_activity else None
+            idle_by = idle_end + app.idle_check_interval if idle_end is not None else None
         lifetime_end = started + app.max_lifetime if app.max_lifetime and started else None
-        idle_end = last_activity + app.idle_timeout if app.idle_timeout and last_activity else None
         return {
             "started": iso(started),
             "last_activity": iso(last_activity),
             "idle_seconds": None if last_activity is None else round(now - last_activity, 1),
             "seconds_to_shutdown": None if to_shutdown is None else round(to_shutdown, 1),
             "idle_disconnect_at": iso(idle_end),
-            "seconds_to_idle_disconnect": None if idle_end is None else round(max(0.0, idle_end - now), 1),
+            "seconds_to_idle_disconnect": seconds_left(idle_end, now),
+            # the outside culler acts at its first check after idle_disconnect_at: by this moment
+            "idle_disconnect_by": iso(idle_by),
+            "seconds_to_idle_disconnect_by": seconds_left(idle_by, now),
             "lifetime_ends_at": iso(lifetime_end),
-            "seconds_to_lifetime_end": None if lifetime_end is None else round(max(0.0, lifetime_end - now), 1),
+            "seconds_to_lifetime_end": seconds_left(lifetime_end, now),
+            "hub": hub,
         }
+
+    def hub_view(self, now: float, own_activity: float | None) -> dict | None:
+        """The hub's idle culler's countdown and what keeps this server alive; None without a hub."""
+        clock = getattr(self.app, "hub_clock", None)
+        if clock is None:
+            return None
+        connections = busy = 0
+        for kernel_id in self.km.list_kernel_ids():
+            connections += kernel_connections(self.km, kernel_id)
+            kernel = find_kernel(self.km, kernel_id)
+            busy += getattr(kernel, "execution_state", None) == "busy"
+        return clock.view(now, own_activity, connections, busy, self.app.idle_timeout, self.app.idle_check_interval)
 
     def kernel_view(self, kernel_id: str, path: str | None, now: float, server: dict) -> dict:
         km = self.km
@@ -208,6 +233,10 @@ class SessionTracker:
         )
         if hours and hours.get("warning"):
             warnings.append({"kind": "accelerator-hours", "message": hours["warning"]})
+        busy = sum(k["execution_state"] == "busy" for k in kernels)
+        hub_cull = busy_cull_warning(server["hub"], busy, now)
+        if hub_cull:
+            warnings.append({"kind": "hub-cull", "message": hub_cull})
         return {
             "now": iso(now),
             "server": server,

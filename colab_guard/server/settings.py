@@ -114,6 +114,14 @@ class ColabGuardSettings(Configurable):
         `enforce` is set.""",
     ).tag(config=True)
 
+    idle_check_interval = Int(
+        0,
+        help="""Seconds between the checks of the outside idle culler that idle_timeout mirrors
+        (jupyterhub-idle-culler's --cull-every; the Zero to JupyterHub chart's cull.every, 600 by
+        default): it ends the runtime at its first check after the timeout, so the countdown is a
+        window this wide. 0: unknown (the countdown is the earliest moment).""",
+    ).tag(config=True)
+
     max_lifetime = Int(
         0,
         help="""Seconds after the server started at which the runtime is ended whatever it does: the
