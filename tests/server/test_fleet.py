@@ -476,7 +476,8 @@ class TestKubernetesAdminConfig:
         # Then the countdown mirrors the hub's idle culler, fixed by the admin's file
         assert policy["idle_timeout"]["value"] == admin["ColabGuard"]["idle_timeout"] == cull["timeout"]
         assert policy["max_lifetime"]["value"] == admin["ColabGuard"]["max_lifetime"] == cull["maxAge"]
-        for name in ("idle_timeout", "max_lifetime"):
+        assert policy["idle_check_interval"]["value"] == admin["ColabGuard"]["idle_check_interval"] == cull["every"]
+        for name in ("idle_timeout", "idle_check_interval", "max_lifetime"):
             assert "fixed by the admin" in policy[name]["source"], policy[name]
             assert policy[name]["source"].endswith(f"{os.sep}jupyter_server_config.json)"), policy[name]
         # And jupyter_server culls idle kernels as the file says
