@@ -162,6 +162,47 @@ describe('sessions section', () => {
     expect(find(root, 'details summary').textContent).toBe('Policy');
   });
 
+  it("counts down on the hub's clock and says what keeps the server alive", () => {
+    const message =
+      'A visible browser tab keeps this server running (its polling counts as activity); once every tab is hidden or closed the hub stops it in 1 h.';
+    const s = sessions([], {
+      server: {
+        started: null,
+        last_activity: null,
+        seconds_to_shutdown: null,
+        lifetime_ends_at: null,
+        seconds_to_lifetime_end: null,
+        seconds_to_idle_disconnect: 3590,
+        hub: {
+          answered: true,
+          cull_from: '2023-11-14T23:13:10Z',
+          cull_by: '2023-11-14T23:23:10Z',
+          kept_alive_by: [
+            { source: 'browser-tab', last: '2023-11-14T22:13:10Z' }
+          ],
+          message
+        }
+      }
+    });
+    const root = renderSessions(answered(s));
+    expect(find(root, '[data-server-countdown="idle"]').textContent).toContain(
+      'The hub stops this server in'
+    );
+    const hub = find(root, '[data-testid="hub-clock"]');
+    expect(hub.textContent).toBe(message);
+    expect(hub.dataset.answered).toBe('true');
+
+    // Where the hub did not answer, the countdown is the server's own, and the line says why
+    s.server.hub = { ...s.server.hub!, answered: false, error: 'HTTP 403' };
+    const fallback = renderSessions(answered(s));
+    expect(
+      find(fallback, '[data-server-countdown="idle"]').textContent
+    ).toContain('Idle disconnect in');
+    expect(
+      find(fallback, '[data-testid="hub-clock"]').getAttribute('title')
+    ).toContain('HTTP 403');
+  });
+
   it('says it is loading, and what failed', () => {
     expect(
       find(renderSessions({ status: 'loading' }), '[role="status"]').textContent

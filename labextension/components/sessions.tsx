@@ -156,7 +156,9 @@ function serverCountdownLabel(
     case 'shutdown':
       return trans.__('Server shuts down in');
     case 'idle':
-      return trans.__('Idle disconnect in');
+      return countdown.hub
+        ? trans.__('The hub stops this server in')
+        : trans.__('Idle disconnect in');
     case 'lifetime':
       return trans.__('Runtime ends in');
   }
@@ -200,6 +202,22 @@ export function SessionsBody(props: {
           </Row>
         );
       })}
+      {sessions.server?.hub ? (
+        <Detail
+          data-testid="hub-clock"
+          data-answered={String(sessions.server.hub.answered)}
+          title={
+            sessions.server.hub.answered
+              ? trans.__("On the hub's clock: what its idle culler counts")
+              : trans.__(
+                  'The hub did not answer (%1): the countdown is this server’s own',
+                  sessions.server.hub.error ?? ''
+                )
+          }
+        >
+          {sessions.server.hub.message}
+        </Detail>
+      ) : null}
       {kernels.length ? (
         <ul className={`${CSS}-kernels`} aria-label={trans.__('Kernels')}>
           {kernels.map(view => (

@@ -231,6 +231,8 @@ export interface IServerCountdown {
   level: Level;
   /** The policy setting behind it, when the server lists it. */
   policy: { name: string; item: IPolicyItem } | null;
+  /** Counted on the hub's clock (its idle culler), not this server's. */
+  hub: boolean;
 }
 
 /** The server's countdowns that run (shutdown, idle disconnect, lifetime), in that order. */
@@ -255,7 +257,8 @@ export function selectServerCountdowns(
       key,
       seconds,
       level: countdownLevel(seconds),
-      policy: item ? { name, item } : null
+      policy: item ? { name, item } : null,
+      hub: key === 'idle' && !!server.hub?.answered
     });
   };
   add('shutdown', server.seconds_to_shutdown, 'shutdown_no_activity_timeout');

@@ -185,8 +185,36 @@ export interface ISessionServer {
   seconds_to_shutdown: number | null;
   idle_disconnect_at?: string | null;
   seconds_to_idle_disconnect?: number | null;
+  /** The outside culler's first check after idle_disconnect_at. */
+  idle_disconnect_by?: string | null;
+  seconds_to_idle_disconnect_by?: number | null;
   lifetime_ends_at: string | null;
   seconds_to_lifetime_end: number | null;
+  /** Under JupyterHub: the hub's idle culler's clock. */
+  hub?: IHubClock | null;
+}
+
+/** What keeps a hub server alive: one source and when it last moved the hub's clock. */
+export interface IKeptAliveBy {
+  source:
+    'kernel-connection' | 'browser-tab' | 'colab-guard-panel' | 'busy-kernel';
+  count?: number;
+  last?: string | null;
+}
+
+/** The hub's idle culler's countdown, as the server reads it from the hub. */
+export interface IHubClock {
+  /** The hub told this server's last activity; else the countdown is jupyter_server's. */
+  answered: boolean;
+  error?: string | null;
+  hub_last_activity?: string | null;
+  basis?: 'server' | 'user' | null;
+  activity?: string | null;
+  cull_from: string | null;
+  cull_by: string | null;
+  kept_alive_by: IKeptAliveBy[];
+  /** One sentence a user acts on. */
+  message: string;
 }
 
 /** What the session has cost, where a rate is configured for this accelerator. */
