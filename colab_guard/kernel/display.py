@@ -148,6 +148,8 @@ class StatusView:
                 f"Idle disconnect in {words.format_countdown(idle['seconds_left'])} "
                 f"({words.cull_reason_text(idle.get('reason'))}, {idle.get('source')})"
             )
+            if idle.get("text"):  # under a hub: what keeps the server alive
+                lines.append(f"  {idle['text']}")
         elif idle.get("text"):
             lines.append(f"Idle disconnect: {idle['text']}")
         if s.get("cost"):

@@ -97,15 +97,26 @@ def idle(
         if view.get("idle_disconnect_at"):
             candidates.append((epoch(view["idle_disconnect_at"]), "idle-timeout"))
         known = [(at, why) for at, why in candidates if at is not None and why != "max-lifetime"]
+        hub: dict[str, Any] = view["hub"] if isinstance(view.get("hub"), dict) else {}
+        on_hub = bool(hub.get("answered"))
+        # under a hub, its sentence says what keeps the server alive (or that nothing does)
+        hub_text = hub.get("message") if on_hub and isinstance(hub.get("message"), str) else None
         if known:
             at, why = min(known)
             return {
                 "seconds_left": round(max(0.0, at - now), 1),
                 "reason": why,
-                "source": "the colab-guard server's countdown",
-                "text": None,
+                "source": "the hub's idle culler, on the hub's clock"
+                if on_hub and why == "idle-timeout"
+                else "the colab-guard server's countdown",
+                "text": hub_text,
             }
-        return {"seconds_left": None, "reason": None, "source": "the colab-guard server", "text": "No idle limit is set"}
+        return {
+            "seconds_left": None,
+            "reason": None,
+            "source": "the hub's idle culler" if on_hub else "the colab-guard server",
+            "text": hub_text or "No idle limit is set",
+        }
     if settings.idle_timeout:
         if idle_since is None:
             text = "a cell is running"
