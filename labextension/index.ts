@@ -86,7 +86,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer?.add(panel, PANEL_ID);
 
     app.commands.addCommand(CommandIDs.open, {
-      label: trans.__('colab-guard: Show Resources Panel'),
+      label: trans.__('colab-guard: Show Panel'),
       caption: trans.__('Open the colab-guard panel'),
       icon: shieldIcon,
       execute: () => {
@@ -100,8 +100,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => model.refresh(true)
     });
     const category = trans.__('colab-guard');
-    palette?.addItem({ command: CommandIDs.open, category });
-    palette?.addItem({ command: CommandIDs.refresh, category });
+    // the panel first: typing "colab-guard" and Enter opens it (equal matches go by rank)
+    palette?.addItem({ command: CommandIDs.open, category, rank: 0 });
+    palette?.addItem({ command: CommandIDs.refresh, category, rank: 1 });
     const open = () => void app.commands.execute(CommandIDs.open);
 
     const indicator = new IndicatorModel(model, translator);

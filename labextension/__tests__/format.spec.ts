@@ -258,10 +258,10 @@ describe('CPU, temperature and power', () => {
 
 describe('labels', () => {
   it('names environments', () => {
-    expect(environmentLabel(trans, 'local', null)).toBe('Local');
-    expect(environmentLabel(trans, 'colab', null)).toBe('Colab');
+    expect(environmentLabel(trans, 'local', null)).toBe('Jupyter server');
+    expect(environmentLabel(trans, 'colab', null)).toBe('Colab local runtime');
     expect(environmentLabel(trans, 'jupyterhub', 'ada')).toBe(
-      'JupyterHub (ada)'
+      'JupyterHub server (ada)'
     );
   });
 

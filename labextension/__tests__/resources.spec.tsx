@@ -62,20 +62,35 @@ function meter(root: Element, name: string): HTMLElement {
 }
 
 describe('accelerator section', () => {
-  it('says "CPU only" and why, with the server message and notes', () => {
+  it('says "CPU only", with why on hover (no warning box), and the notes', () => {
     const root = render(
       <AcceleratorBody data={payload()} options={viewOptions()} />
     );
-    expect(find(root, '.jp-colab-guard-summary').textContent).toBe('CPU only');
-    const status = find(root, '.jp-colab-guard-status');
-    expect(status.dataset.status).toBe('no-driver');
-    expect(status.textContent).toContain('No NVIDIA driver found');
-    expect(status.textContent).toContain('NVML Shared Library Not Found');
+    const summary = find(root, '.jp-colab-guard-summary');
+    expect(summary.textContent).toBe('CPU only');
+    expect(summary.title).toContain('No NVIDIA driver found');
+    expect(summary.title).toContain('NVML Shared Library Not Found');
+    expect(root.querySelector('.jp-colab-guard-status')).toBeNull();
     expect(
       Array.from(root.querySelectorAll('.jp-colab-guard-notes li')).map(
         li => li.textContent
       )
     ).toEqual(['COLAB_TPU_ADDR is set but this is a TPU VM']);
+  });
+
+  it('keeps the warning box where reading the accelerators failed', () => {
+    const root = render(
+      <AcceleratorBody
+        data={payload({
+          accelerator_status: 'error',
+          accelerator_error: 'NVML: Unknown Error'
+        })}
+        options={viewOptions()}
+      />
+    );
+    const status = find(root, '.jp-colab-guard-status');
+    expect(status.dataset.status).toBe('error');
+    expect(status.textContent).toContain('NVML: Unknown Error');
   });
 
   it('shows each GPU as a labelled group with memory and utilisation meters', () => {

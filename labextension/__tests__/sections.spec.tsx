@@ -365,7 +365,7 @@ describe('panel header', () => {
       receivedAt: NOW
     });
     expect(find(root, '.jp-colab-guard-environment').textContent).toBe(
-      'JupyterHub (ada)'
+      'JupyterHub server (ada)'
     );
   });
 

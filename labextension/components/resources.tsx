@@ -138,15 +138,23 @@ export function AcceleratorBody(props: {
   const { trans } = options;
   const statusText = acceleratorStatusText(trans, data.accelerator_status);
   const notes = data.notes ?? [];
+  // "CPU only" says it all where no accelerator was expected: the probe's
+  // message goes on hover, not in a warning box
+  const cpuOnly =
+    !data.accelerators?.length &&
+    (data.accelerator_status === 'none' ||
+      data.accelerator_status === 'no-driver');
+  const why = [statusText, data.accelerator_error].filter(Boolean).join(': ');
   return (
     <SectionBody section="accelerator">
       <div
         className={SUMMARY_CLASS}
         data-accelerator-status={data.accelerator_status}
+        title={cpuOnly ? why : undefined}
       >
         {acceleratorSummary(trans, data.accelerators)}
       </div>
-      {statusText ? (
+      {statusText && !cpuOnly ? (
         <div className={STATUS_CLASS} data-status={data.accelerator_status}>
           <span className={`${STATUS_CLASS}-text`}>{statusText}</span>
           {data.accelerator_error ? (

@@ -143,13 +143,13 @@ export function environmentLabel(
   let label: string;
   switch (kind) {
     case 'local':
-      label = trans.__('Local');
+      label = trans.__('Jupyter server');
       break;
     case 'colab':
-      label = 'Colab';
+      label = trans.__('Colab local runtime');
       break;
     case 'jupyterhub':
-      label = 'JupyterHub';
+      label = trans.__('JupyterHub server');
       break;
     default:
       label = kind ? String(kind) : trans.__('Unknown');
