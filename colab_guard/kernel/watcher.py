@@ -182,7 +182,9 @@ class Watcher:
                 self._start_snapshot(f"memory at {percent:.0f}% of the limit")
             elif self._deadline_due(reading):
                 rate = self.growth.rate
-                self._start_snapshot(f"memory at {percent:.0f}% of the limit and growing at {rate / 1e6:.0f} MB/s")
+                # started early on growth alone: said in the cell's output only from the warning level
+                quiet = percent < s.warn_percent
+                self._start_snapshot(f"memory at {percent:.0f}% of the limit and growing at {rate / 1e6:.0f} MB/s", quiet=quiet)
             elif self._background_due():
                 self._background_at = time.monotonic()
                 self._start_snapshot("background", threading.Event())
@@ -218,11 +220,11 @@ class Watcher:
             line = self._memory_line(reading, "Memory is high")
             self.notify("warning", f"{line} But {advice}." if advice else line)
 
-    def _start_snapshot(self, reason: str, cancel: threading.Event | None = None) -> None:
+    def _start_snapshot(self, reason: str, cancel: threading.Event | None = None, quiet: bool = False) -> None:
         """Snapshot on its own thread, so that sampling (and the critical check) goes on meanwhile."""
         self._background = cancel  # only a background snapshot can be cancelled
         self._snapshotting = threading.Thread(
-            target=self.snapshot, args=(reason, cancel), name="colab-guard-snapshot", daemon=True
+            target=self.snapshot, args=(reason, cancel, quiet), name="colab-guard-snapshot", daemon=True
         )
         self._snapshotting.start()
 
@@ -355,7 +357,7 @@ class Watcher:
                 continue
         return frozenset()
 
-    def snapshot(self, reason: str = "manual", cancel: threading.Event | None = None):
+    def snapshot(self, reason: str = "manual", cancel: threading.Event | None = None, quiet: bool = False):
         """Take a snapshot now; returns its result, or None with the reason in ``last_error``."""
         reading = self.last
         memory = (
@@ -365,7 +367,7 @@ class Watcher:
         self.snapshot_names = self._signature()
         dirty, self.dirty = self.dirty, False
         # decided when it starts: the episode may end (and the flag reset) while it is written
-        announce = reason not in ("manual", "background") and not self.told_saved
+        announce = reason not in ("manual", "background") and not self.told_saved and not quiet
         if announce:
             self.told_saved = True  # later ones this episode are in %guard list
         try:
