@@ -107,6 +107,11 @@ describe('sessions section', () => {
     expect(spared[1].textContent).toBe(
       'Not culled while busy (MappingKernelManager.cull_busy is off)'
     );
+    // the setting's name wraps after its dot and underscores, not mid-word,
+    // and the text copies whole (<wbr> adds no characters)
+    expect(spared[1].innerHTML).toContain(
+      'MappingKernelManager.<wbr>cull_<wbr>busy'
+    );
   });
 
   it("shows the server's countdowns, cost, advice and the policy with sources", () => {

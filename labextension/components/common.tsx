@@ -96,6 +96,25 @@ export function Row(props: {
   );
 }
 
+/**
+ * Text whose long identifiers (settings, paths) wrap after their dots,
+ * slashes and underscores rather than mid-word at a narrow sidebar's edge:
+ * `<wbr>` marks the places, and copies as nothing.
+ */
+export function Breakable(props: { text: string }): JSX.Element {
+  const parts = props.text.split(/(?<=[./_])(?=[^./_\s])/);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <React.Fragment key={i}>
+          {i > 0 ? <wbr /> : null}
+          {part}
+        </React.Fragment>
+      ))}
+    </>
+  );
+}
+
 /** A small secondary line. */
 export function Detail(
   props: React.HTMLAttributes<HTMLDivElement> & DataAttributes

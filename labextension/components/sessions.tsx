@@ -31,6 +31,7 @@ import {
 import type { EndpointState } from '../model/state';
 import type { IPolicyItem, ISessions } from '../model/types';
 import {
+  Breakable,
   Countdown,
   CSS,
   Detail,
@@ -127,7 +128,9 @@ function KernelItem(props: {
       </Detail>
       {seconds === null ? (
         <div className={`${KERNEL_CLASS}-countdown`} data-countdown="none">
-          <Detail>{sparedText(trans, spared!)}</Detail>
+          <Detail>
+            <Breakable text={sparedText(trans, spared!)} />
+          </Detail>
         </div>
       ) : (
         <div

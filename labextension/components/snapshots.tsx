@@ -12,6 +12,7 @@ import { snapshotGroups } from '../model/selectors';
 import type { EndpointState } from '../model/state';
 import type { ISnapshot, ISnapshotList } from '../model/types';
 import {
+  Breakable,
   CopyCommand,
   CSS,
   Detail,
@@ -189,7 +190,7 @@ export function SnapshotsBody(props: {
         );
       })}
       <Detail className={`${CSS}-snapshot-dir`}>
-        {trans.__('Saved in %1', state.data.snapshot_dir)}
+        <Breakable text={trans.__('Saved in %1', state.data.snapshot_dir)} />
       </Detail>
     </SectionBody>
   );
