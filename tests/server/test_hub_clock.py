@@ -111,6 +111,7 @@ class Alice:
 def assert_inside_window(culled: float, server: dict) -> None:
     """The real cull happened inside the window colab-guard predicted, no wider than one culler check."""
     start, end = epoch(server["hub"]["cull_from"]), epoch(server["hub"]["cull_by"])
+    print(f"cull at {culled - start:+.1f} s from the window's start, window {end - start:.0f} s")  # the closing note's figure
     assert end - start <= EVERY + 0.01, server["hub"]
     assert start - 1.5 <= culled <= end + 1.5, (culled - start, end - start, server["hub"])
 
