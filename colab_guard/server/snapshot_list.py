@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from ..contract.manifests import list_snapshots, snapshot_summary
@@ -18,14 +19,24 @@ class SnapshotList:
         self.snapshot_dir = snapshot_dir
         self.log = log or logging.getLogger(__name__)
         self._cached: tuple[float, list[dict]] | None = None
+        self._filling = threading.Lock()  # one reader of the disk when many requests miss at once
 
     def get(self) -> list[dict]:
-        """Every snapshot's summary, newest first."""
-        now = time.monotonic()
-        if self._cached is None or now - self._cached[0] >= SNAPSHOT_LIST_SECONDS:
-            manifests = list_snapshots(self.snapshot_dir, on_unsafe=self._unsafe)
-            self._cached = (now, [snapshot_summary(m) for m in manifests])
-        return self._cached[1]
+        """Every snapshot's summary, newest first; concurrent misses wait for one reading."""
+        cached = self._fresh()
+        if cached is not None:
+            return cached
+        with self._filling:
+            cached = self._fresh()  # filled while this request waited
+            if cached is None:
+                manifests = list_snapshots(self.snapshot_dir, on_unsafe=self._unsafe)
+                cached = [snapshot_summary(m) for m in manifests]
+                self._cached = (time.monotonic(), cached)
+            return cached
+
+    def _fresh(self) -> list[dict] | None:
+        cached = self._cached
+        return cached[1] if cached is not None and time.monotonic() - cached[0] < SNAPSHOT_LIST_SECONDS else None
 
     def _unsafe(self, exc: UnsafePathError) -> None:
         """A folder or manifest that is not this user's alone is left out of the list, and logged."""
