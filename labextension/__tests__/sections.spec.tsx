@@ -87,6 +87,54 @@ describe('sessions section', () => {
     expect(find(root, '[role="timer"]').textContent).toBe('09:45');
   });
 
+  it("names the cell that grew each kernel most, and the week's accelerator hours", () => {
+    const cell = (
+      number: number,
+      first_line: string,
+      rss_growth: number,
+      running = false
+    ) => ({
+      number,
+      first_line,
+      started: 0,
+      seconds: 1,
+      growth: rss_growth,
+      working_set_peak: null,
+      rss_growth,
+      rss_peak: null,
+      running
+    });
+    const s = sessions([
+      {
+        cells: [
+          cell(3, 'df = pd.read_csv(path)', 400 * 1024 * 1024),
+          cell(4, 'del df', -400 * 1024 * 1024),
+          cell(5, 'b = np.ones(n)', 1.5 * GiB, true)
+        ]
+      },
+      { cells: [cell(1, 'x = 1', 0)] }
+    ]);
+    s.accelerator_hours = {
+      days: 7,
+      hours: 25.5,
+      by_accelerator: { 'Tesla T4': 25.5 },
+      budget: 30,
+      left: 4.5,
+      warning:
+        '25.5 of your 30 accelerator hours used in the last 7 days (4.5 h left).'
+    };
+    const root = renderSessions(answered(s));
+    const tops = root.querySelectorAll('[data-testid="top-cell"]');
+    // a kernel whose cells grew nothing names none
+    expect(tops.length).toBe(1);
+    expect(tops[0].textContent).toBe(
+      'Grew most: [5] b = np.ones(n) (+1.5 GiB so far, running)'
+    );
+    const hours = find(root, '[data-testid="accelerator-hours"]');
+    expect(hours.textContent).toContain('25.5 of 30 h');
+    expect(find(hours, '[data-level]').dataset.level).toBe('warn');
+  });
+
   it('says why a kernel has no countdown', () => {
     const root = renderSessions(
       answered(

@@ -26,6 +26,7 @@ import {
   selectCost,
   selectKernels,
   selectServerCountdowns,
+  selectTopCell,
   Spared
 } from '../model/selectors';
 import type { EndpointState } from '../model/state';
@@ -100,6 +101,7 @@ function KernelItem(props: {
     );
   }
   const reason = capitalize(cullReasonText(trans, kernel.cull_reason));
+  const top = selectTopCell(kernel.cells);
   return (
     <li
       className={KERNEL_CLASS}
@@ -126,6 +128,30 @@ function KernelItem(props: {
       >
         {usage.join(' · ')}
       </Detail>
+      {top ? (
+        <Detail
+          data-testid="top-cell"
+          title={trans.__(
+            'The cell that grew this kernel’s memory most among its last %1 (%2 in the notebook)',
+            kernel.cells?.length ?? 0,
+            '%guard cells'
+          )}
+        >
+          {top.running
+            ? trans.__(
+                'Grew most: [%1] %2 (+%3 so far, running)',
+                top.number ?? '?',
+                top.first_line,
+                formatBytes(trans, top.rss_growth, units)
+              )
+            : trans.__(
+                'Grew most: [%1] %2 (+%3)',
+                top.number ?? '?',
+                top.first_line,
+                formatBytes(trans, top.rss_growth, units)
+              )}
+        </Detail>
+      ) : null}
       {seconds === null ? (
         <div className={`${KERNEL_CLASS}-countdown`} data-countdown="none">
           <Detail>
@@ -185,6 +211,7 @@ export function SessionsBody(props: {
   const kernels = selectKernels(sessions, state.receivedAt, now);
   const cost = selectCost(sessions);
   const advice = selectAdvice(sessions);
+  const hours = sessions.accelerator_hours;
   const policy = Object.entries(sessions.policy ?? {});
   return (
     <SectionBody section="sessions">
@@ -262,6 +289,21 @@ export function SessionsBody(props: {
               : ` (${formatPercent(trans, cost.lowShare)})`}
           </Row>
         </div>
+      ) : null}
+      {hours ? (
+        <Row
+          label={trans.__('Accelerator hours, last %1 days', hours.days)}
+          rowProps={{ 'data-testid': 'accelerator-hours' }}
+          valueProps={{ 'data-level': hours.warning ? 'warn' : 'ok' }}
+        >
+          {hours.budget
+            ? trans.__(
+                '%1 of %2 h',
+                hours.hours.toFixed(1),
+                String(hours.budget)
+              )
+            : trans.__('%1 h', hours.hours.toFixed(1))}
+        </Row>
       ) : null}
       {advice.length ? (
         <ul className={`${CSS}-advice`} aria-label={trans.__('Advice')}>

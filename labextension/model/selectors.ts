@@ -16,6 +16,7 @@ import {
 } from './state';
 import type {
   Accelerator,
+  ICellMemory,
   ICost,
   IGpu,
   IHistory,
@@ -462,4 +463,20 @@ export function selectIndicator(
     countdown,
     level: worstLevel(memoryLevel, countdown?.level ?? 'ok')
   };
+}
+
+/** The cell that grew this kernel's memory most among its last ones, if any grew it. */
+export function selectTopCell(
+  cells: ICellMemory[] | null | undefined
+): ICellMemory | null {
+  let best: ICellMemory | null = null;
+  for (const cell of cells ?? []) {
+    if (
+      (cell.rss_growth ?? 0) > 0 &&
+      (cell.rss_growth ?? 0) > (best?.rss_growth ?? 0)
+    ) {
+      best = cell;
+    }
+  }
+  return best;
 }

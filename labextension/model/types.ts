@@ -175,6 +175,34 @@ export interface ISessionKernel {
   cull_at: string | null;
   seconds_to_cull: number | null;
   cull_reason: CullReason | null;
+  /** Memory by cell from the kernel's heartbeat (oldest first); null without a watcher. */
+  cells?: ICellMemory[] | null;
+}
+
+/** One cell run and what it did to memory (`%guard cells` in the kernel). */
+export interface ICellMemory {
+  /** The prompt number the notebook shows. */
+  number: number | null;
+  first_line: string;
+  started: number;
+  seconds: number | null;
+  /** Growth of the container's working set across the cell. */
+  growth: number | null;
+  working_set_peak: number | null;
+  /** Growth of this kernel's own memory across the cell (so far, while it runs). */
+  rss_growth: number | null;
+  rss_peak: number | null;
+  running: boolean;
+}
+
+/** Accelerator hours over the last 7 days, against the weekly budget. */
+export interface IAcceleratorHours {
+  days: number;
+  hours: number;
+  by_accelerator: { [name: string]: number };
+  budget: number | null;
+  left: number | null;
+  warning: string | null;
 }
 
 /** The server's own countdowns. */
@@ -247,6 +275,7 @@ export interface ISessions {
   kernels: ISessionKernel[];
   cost: ICost | null;
   warnings: ISessionWarning[];
+  accelerator_hours?: IAcceleratorHours | null;
 }
 
 /** `GET colab-guard/v1/history?seconds=N`: parallel arrays, one list per GPU. */
