@@ -27,13 +27,12 @@ import psutil
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests"))
+from helpers import Container  # noqa: E402
 from live_server import LiveServer  # noqa: E402
 
 from colab_guard.contract.settings import WatcherSettings  # noqa: E402
 from colab_guard.kernel.watcher import Watcher  # noqa: E402
-from colab_guard.readers.memory import MemoryReader  # noqa: E402
 
-GiB = 1 << 30
 POLLED = ["colab-guard/v1/resources", "colab-guard/v1/sessions", "colab-guard/v1/history?seconds=600", "colab-guard/v1/snapshots"]
 
 
@@ -52,37 +51,9 @@ def report(name: str, before: dict, after: dict) -> None:
     )
 
 
-class Container:
-    """A cgroup v2 file tree limited to 4 GiB whose memory.current the run sets."""
-
-    def __init__(self, root: str):
-        self.root = root
-        files = {
-            "proc/self/cgroup": "0::/\n",
-            "proc/meminfo": "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n",
-            "sys/cgroup.controllers": "memory\n",
-            "sys/memory.max": f"{4 * GiB}\n",
-            "sys/memory.current": "0\n",
-            "sys/memory.stat": "inactive_file 0\n",
-            "sys/memory.events": "oom_kill 0\n",
-        }
-        for name, text in files.items():
-            path = os.path.join(root, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(text)
-
-    def use(self, percent: float) -> None:
-        with open(os.path.join(self.root, "sys", "memory.current"), "w") as f:
-            f.write(str(int(4 * GiB * percent / 100)))
-
-    def reader(self) -> MemoryReader:
-        return MemoryReader(f"{self.root}/sys", f"{self.root}/proc", env={})
-
-
 def run_watcher(snapshots: int, episodes: int) -> None:
     work = tempfile.mkdtemp(prefix="cg-long-")
-    box = Container(os.path.join(work, "fs"))
+    box = Container(work)
     namespace: dict = {"data": list(range(1000)), "step": 0}
     settings = WatcherSettings(notebook="long.ipynb", heartbeat_interval=0, background_idle=0.0, background_interval=0.0)
     watcher = Watcher(namespace, settings, os.path.join(work, "snaps"), notify=lambda level, message: None, reader=box.reader())
@@ -117,6 +88,7 @@ def run_watcher(snapshots: int, episodes: int) -> None:
     episode(5)
     gc.collect()
     before = usage(me)
+    taken.clear()
     started = time.monotonic()
     background(snapshots)
     episode(episodes)

@@ -6,7 +6,10 @@ import psutil
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from colab_guard.readers.memory import MemoryReader
+
 DATA = os.path.join(os.path.dirname(__file__), "data")
+GiB = 1 << 30
 
 
 def write_tree(root, files: dict) -> str:
@@ -17,6 +20,31 @@ def write_tree(root, files: dict) -> str:
         with open(path, "w") as f:
             f.write(text)
     return str(root)
+
+
+class Container:
+    """A cgroup v2 container limited to 4 GiB whose usage the test sets."""
+
+    def __init__(self, tmp_path):
+        self.root = write_tree(
+            os.path.join(tmp_path, "fs"),
+            {
+                "proc/self/cgroup": "0::/\n",
+                "proc/meminfo": "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n",
+                "sys/cgroup.controllers": "memory\n",
+                "sys/memory.max": f"{4 * GiB}\n",
+                "sys/memory.current": "0\n",
+                "sys/memory.stat": "inactive_file 0\n",
+                "sys/memory.events": "oom_kill 0\n",
+            },
+        )
+
+    def use(self, percent):
+        with open(os.path.join(self.root, "sys", "memory.current"), "w") as f:
+            f.write(str(int(4 * GiB * percent / 100)))
+
+    def reader(self):
+        return MemoryReader(f"{self.root}/sys", f"{self.root}/proc", env={})
 
 
 def cmdline(process: psutil.Process) -> list[str]:

@@ -2,41 +2,15 @@
 
 import os
 
-from helpers import write_tree
+from helpers import Container
 
 from colab_guard.contract.heartbeat import read_heartbeat
 from colab_guard.contract.settings import WatcherSettings
 from colab_guard.kernel.cells import CellLog
 from colab_guard.kernel.watcher import Watcher
-from colab_guard.readers.memory import MemoryReader
 from colab_guard.snapshot import list_snapshots
 
 GiB = 1 << 30
-
-
-class Container:
-    """A cgroup v2 container limited to 4 GiB whose usage the test sets."""
-
-    def __init__(self, tmp_path):
-        self.root = write_tree(
-            tmp_path / "fs",
-            {
-                "proc/self/cgroup": "0::/\n",
-                "proc/meminfo": "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n",
-                "sys/cgroup.controllers": "memory\n",
-                "sys/memory.max": f"{4 * GiB}\n",
-                "sys/memory.current": "0\n",
-                "sys/memory.stat": "inactive_file 0\n",
-                "sys/memory.events": "oom_kill 0\n",
-            },
-        )
-
-    def use(self, percent):
-        with open(os.path.join(self.root, "sys", "memory.current"), "w") as f:
-            f.write(str(int(4 * GiB * percent / 100)))
-
-    def reader(self):
-        return MemoryReader(f"{self.root}/sys", f"{self.root}/proc", env={})
 
 
 def step(watcher):
