@@ -34,6 +34,10 @@ class CpuReader:
         }
 
 
+# Scheduler statistics are checked against the process's own CPU time once it used this share of a core.
+CREDIBLE_FROM = 0.1
+
+
 def thread_demand(pid: int, proc_root: str = "/proc") -> dict[int, int]:
     """Nanoseconds each thread of ``pid`` has spent running or waiting for a core (schedstat);
     {} where the kernel does not keep scheduler statistics (no file, or only zeros in it)."""
@@ -118,7 +122,13 @@ class ProcessCpu:
             before = last[2].get(pid)
             if not demand.get(pid) or not before:
                 return None
-            return max(100 * max(0, ns - before.get(tid, ns)) / 1e9 / wall for tid, ns in demand[pid].items())
+            deltas = [max(0, ns - before.get(tid, ns)) / 1e9 for tid, ns in demand[pid].items()]
+            # run + wait can only exceed the CPU the process used; some kernels update schedstat
+            # rarely or not at all for a thread that keeps running: then the demand is unknown
+            ran = used[pid] - last[1].get(pid, used[pid])
+            if ran > CREDIBLE_FROM * wall and sum(deltas) < ran / 2:
+                return None
+            return max(100 * d / wall for d in deltas)
 
         kids = [pid for pid in used if pid != self.pid]
         if self.pid in used:
