@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import psutil
 
+from ..readers.host import oom_score
+
 WINDOW = 30.0  # seconds of history: a memory episode's growth, however fast it came
 # A process "grows in this episode" when it added this much at least, and at least this share of
 # what the fastest-growing process added: a training loop's jitter is neither.
@@ -58,15 +60,6 @@ def container_pids(cgroup_path: str | None) -> list[int]:
         if uids is not None and uids.real == uid:
             out.append(proc.pid)
     return out
-
-
-def oom_score(pid: int) -> int | None:
-    """The OOM killer's badness for ``pid`` (higher is taken first), or None where unreadable."""
-    try:
-        with open(f"/proc/{pid}/oom_score") as f:
-            return int(f.read())
-    except (OSError, ValueError):
-        return None
 
 
 def _rss(pid: int) -> int | None:

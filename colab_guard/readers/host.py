@@ -34,6 +34,15 @@ class CpuReader:
         }
 
 
+def oom_score(pid: int, proc_root: str = "/proc") -> int | None:
+    """The OOM killer's badness for ``pid`` (higher is taken first), or None where unreadable."""
+    try:
+        with open(os.path.join(proc_root, str(pid), "oom_score")) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
 # Scheduler statistics are checked against the process's own CPU time once it used this share of a core.
 CREDIBLE_FROM = 0.1
 

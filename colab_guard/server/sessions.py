@@ -16,6 +16,7 @@ import time
 from jupyter_server.utils import ensure_async
 
 from ..contract.heartbeat import read_cells, read_heartbeat
+from ..readers.host import oom_score
 from ..usage.hours import accelerator_hours, with_budget
 from .countdown import epoch, idle_cull_at, iso, seconds_left
 from .hub_clock import busy_cull_warning
@@ -150,6 +151,8 @@ class SessionTracker:
             "idle_seconds": None if last is None else round(now - last, 1),
             "pid": getattr(process, "pid", None),
             "rss": usage.get("rss"),
+            # the OOM killer takes the kernel with the highest score first
+            "oom_score": None if process is None else oom_score(process.pid),
             "gpu_memory": usage.get("gpu_memory"),
             "cull_at": iso(cull_at),
             "seconds_to_cull": seconds_left(cull_at, now),

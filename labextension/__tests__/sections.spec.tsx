@@ -124,6 +124,8 @@ describe('sessions section', () => {
         '25.5 of your 30 accelerator hours used in the last 7 days (4.5 h left).'
     };
     const root = renderSessions(answered(s));
+    // neither kernel has an oom_score here: none is named as the OOM killer's first
+    expect(root.querySelector('[data-testid="oom-first"]')).toBeNull();
     const tops = root.querySelectorAll('[data-testid="top-cell"]');
     // a kernel whose cells grew nothing names none
     expect(tops.length).toBe(1);
@@ -133,6 +135,27 @@ describe('sessions section', () => {
     const hours = find(root, '[data-testid="accelerator-hours"]');
     expect(hours.textContent).toContain('25.5 of 30 h');
     expect(find(hours, '[data-level]').dataset.level).toBe('warn');
+  });
+
+  it('names the kernel the OOM killer would end first, only where one stands out', () => {
+    const root = renderSessions(
+      answered(
+        sessions([{ oom_score: 120 }, { oom_score: 610 }, { oom_score: 5 }])
+      )
+    );
+    const marked = root.querySelectorAll('[data-testid="oom-first"]');
+    expect(marked.length).toBe(1);
+    expect(marked[0].closest('li')).toBe(root.querySelectorAll('li')[1]);
+    expect(marked[0].textContent).toContain(
+      'the OOM killer ends this kernel first'
+    );
+    // a tie, or a single kernel, names none
+    const tied = renderSessions(
+      answered(sessions([{ oom_score: 300 }, { oom_score: 300 }]))
+    );
+    expect(tied.querySelector('[data-testid="oom-first"]')).toBeNull();
+    const alone = renderSessions(answered(sessions([{ oom_score: 900 }])));
+    expect(alone.querySelector('[data-testid="oom-first"]')).toBeNull();
   });
 
   it('says why a kernel has no countdown', () => {

@@ -90,7 +90,7 @@ function KernelItem(props: {
   view: IKernelView;
   options: IViewOptions;
 }): JSX.Element {
-  const { kernel, seconds, spared } = props.view;
+  const { kernel, seconds, spared, oomFirst } = props.view;
   const { trans, units } = props.options;
   const name = notebookName(trans, kernel.path);
   const state = kernel.execution_state ?? 'unknown';
@@ -128,6 +128,19 @@ function KernelItem(props: {
       >
         {usage.join(' · ')}
       </Detail>
+      {oomFirst ? (
+        <Detail
+          data-testid="oom-first"
+          title={trans.__(
+            'It has the highest oom_score of the kernels here (%1)',
+            kernel.oom_score ?? ''
+          )}
+        >
+          {trans.__(
+            'If memory runs out, the OOM killer ends this kernel first: its variables are snapshotted near the limit'
+          )}
+        </Detail>
+      ) : null}
       {top ? (
         <Detail
           data-testid="top-cell"

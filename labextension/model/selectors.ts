@@ -200,6 +200,8 @@ export interface IKernelView {
   policy: { name: string; item: IPolicyItem } | null;
   /** Why it has no countdown (null when it has one). */
   spared: Spared | null;
+  /** Among several kernels, the one the OOM killer would end first. */
+  oomFirst: boolean;
 }
 
 /** The kernels of a sessions answer, countdowns run down to `now`. */
@@ -208,7 +210,15 @@ export function selectKernels(
   receivedAt: number,
   now: number
 ): IKernelView[] {
-  return (sessions.kernels ?? []).map(kernel => {
+  const kernels = sessions.kernels ?? [];
+  const scores = kernels.map(k => k.oom_score ?? -1);
+  const top = Math.max(-1, ...scores);
+  // only a single highest score names a kernel: ties say nothing
+  const first =
+    kernels.length > 1 && top > 0 && scores.filter(s => s === top).length === 1
+      ? scores.indexOf(top)
+      : -1;
+  return kernels.map((kernel, i) => {
     const seconds = remaining(kernel.seconds_to_cull, receivedAt, now);
     const name = governingPolicy(kernel.cull_reason);
     const item = name ? sessions.policy?.[name] : undefined;
@@ -217,7 +227,8 @@ export function selectKernels(
       seconds,
       level: countdownLevel(seconds),
       policy: name && item ? { name, item } : null,
-      spared: seconds === null ? sparedBy(kernel, sessions.policy) : null
+      spared: seconds === null ? sparedBy(kernel, sessions.policy) : null,
+      oomFirst: i === first
     };
   });
 }

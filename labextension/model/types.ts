@@ -171,6 +171,8 @@ export interface ISessionKernel {
   idle_seconds: number | null;
   pid: number | null;
   rss: number | null;
+  /** /proc/<pid>/oom_score: the OOM killer ends the highest first. */
+  oom_score?: number | null;
   gpu_memory: number | null;
   cull_at: string | null;
   seconds_to_cull: number | null;

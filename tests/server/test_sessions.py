@@ -40,6 +40,9 @@ async def test_kernels_with_their_notebook_process_and_memory(jp_fetch, jp_serve
         assert k["pid"] == pid and k["execution_state"] in ("idle", "busy")
         assert abs(k["rss"] - psutil.Process(pid).memory_info().rss) < 64 << 20 and k["rss"] > 400_000_000
         assert k["gpu_memory"] is None  # no GPU here
+        # the OOM killer's badness of the kernel: 400 MB of this machine's memory counts in it
+        with open(f"/proc/{pid}/oom_score") as f:
+            assert k["oom_score"] > 0 and abs(k["oom_score"] - int(f.read())) <= 5, k
         assert k["idle_seconds"] >= 0 and k["cull_at"] is None and k["seconds_to_cull"] is None
         policy = body["policy"]
         assert policy["cull_idle_timeout"] == {
