@@ -1,0 +1,78 @@
+"""Benchmark: predict, then protect. A cell that added X to memory last time runs again with less than
+X free: is a complete snapshot there before memory passes 85 %?
+
+A real ipykernel with the watcher, in a real cgroup v1 memory cgroup (1.5 GiB or 3 GiB), runs a
+cell that adds X (60 % of the limit) and lets it go; then the notebook takes another 35 % of the
+limit and the same cell runs again, this time until the OOM killer strikes (cell-stopping off).
+Reported: the fraction of runs whose snapshot "before a cell that needed more memory than is free"
+holds every variable and was taken below 85 %.
+
+    python benchmarks/prediction.py [--runs 2]
+
+Target (issue 20): all of them. Needs root and cgroup v1 (memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kernel_harness import Cgroup, Kernel
+
+from colab_guard.contract.manifests import notebook_snapshots
+
+NOTEBOOK = "predict.ipynb"
+REASON = "before a cell that needed more memory than is free"
+SETUP = "import numpy as np\nlimit = {limit}\nnames = [f'row-{{i}}' for i in range(10_000)]\n"
+# the same source both times: it adds 60 % of the limit; the second time it keeps growing
+CELL = "chunks = [np.ones((20 << 20) // 8) for _ in range(int(limit * 0.6) // (20 << 20))]\nwhile grow_on: chunks.append(np.ones((20 << 20) // 8))\ndel chunks"
+
+
+def one_run(limit: int, directory: str) -> bool:
+    snapshot_dir = tempfile.mkdtemp(dir=directory)
+    memory = Cgroup("memory", {"memory.limit_in_bytes": str(limit)})
+    kernel = Kernel(snapshot_dir, NOTEBOOK, interrupt="0", background="0")
+    try:
+        memory.add(kernel.pid)
+        time.sleep(1.5)  # the watcher reads its new cgroup
+        kernel.run(SETUP.format(limit=limit) + "grow_on = False")
+        kernel.run(CELL)  # last time: it added 60 % of the limit
+        kernel.run(f"held = np.ones(int({limit} * 0.35) // 8)\ngrow_on = True")
+        kernel.start(CELL)
+        if not kernel.wait_dead(120):
+            print("  the kernel did not die", file=sys.stderr)
+            return False
+        before = [s for s in notebook_snapshots(snapshot_dir, NOTEBOOK) if s["reason"] == REASON]
+        ok = bool(before) and before[0]["memory"]["percent"] < 85 and {"held", "names", "limit"} <= set(before[0]["variables"])
+        if not ok:
+            print(
+                f"  {limit >> 20} MiB: {[(s['reason'], s['memory']) for s in notebook_snapshots(snapshot_dir, NOTEBOOK)]}",
+                file=sys.stderr,
+            )
+        return ok
+    finally:
+        kernel.stop()
+        memory.remove()
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--dir", default=tempfile.gettempdir())
+    args = parser.parse_args()
+    total = good = 0
+    for limit in (3 << 29, 3 << 30):
+        ok = sum(one_run(limit, args.dir) for _ in range(args.runs))
+        total, good = total + args.runs, good + ok
+        print(f"{limit / (1 << 30):.1f} GiB: {ok}/{args.runs} protected before the cell ran", flush=True)
+    print(f"overall: {good}/{total} runs had a complete snapshot below 85 % before the cell")
+
+
+if __name__ == "__main__":
+    main()
