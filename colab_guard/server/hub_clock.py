@@ -25,7 +25,12 @@ from tornado.web import OutputTransform
 from ..contract.units import human_duration
 from .countdown import epoch, iso
 
-REFRESH_SECONDS = 10.0  # the hub is asked at most this often (it polls its proxy every 5 min by default)
+# The hub is asked this often (it polls its proxy every 5 min by default; a thousand servers asking
+# every 10 s would be a hundred requests a second), and every NEAR_REFRESH_SECONDS within
+# NEAR_SECONDS of the cull, where the moment matters.
+REFRESH_SECONDS = 60.0
+NEAR_REFRESH_SECONDS = 10.0
+NEAR_SECONDS = 300.0
 HUB_TIMEOUT = 5.0  # seconds the hub gets to answer
 POLLING_SECONDS = 30.0  # a tab that requested less than this ago is still polling (JupyterLab: every 10 s)
 # A busy kernel is snapshotted, and the user warned, this long before the hub's culler may end the server.
@@ -89,11 +94,14 @@ class HubClock:
         self.started: float | None = None
         self.error: str | None = None
         self.asked_at = float("-inf")
+        self.cull_from: float | None = None  # the last view's countdown: near it the hub is asked more often
 
     async def refresh(self, now: float | None = None) -> None:
-        """Ask the hub, at most every REFRESH_SECONDS; a failure is kept, said, and logged once."""
+        """Ask the hub, every REFRESH_SECONDS (more often near the cull); a failure is kept, said,
+        and logged once."""
         now = time.time() if now is None else now
-        if now - self.asked_at < REFRESH_SECONDS:
+        near = self.cull_from is not None and self.cull_from - now < NEAR_SECONDS
+        if now - self.asked_at < (NEAR_REFRESH_SECONDS if near else REFRESH_SECONDS):
             return
         self.asked_at = now
         s = self.settings
@@ -132,6 +140,7 @@ class HubClock:
         if timeout and activity is not None and not connections:
             ends = activity + timeout
             ends_late = ends + every if every else ends
+        self.cull_from = ends
         return {
             "answered": self.error is None and self.last_activity is not None,
             "error": self.error,
