@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 
 from jupyter_client.manager import KernelManager
 
@@ -98,6 +102,23 @@ class Cgroup:
             except OSError:
                 time.sleep(0.1)
         print(f"could not remove {self.path}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def kernel_in_cgroup(limit: int, directory: str, notebook: str, **settings: str) -> Iterator[tuple[Kernel, str]]:
+    """A real kernel with the watcher in a fresh cgroup v1 memory cgroup of ``limit`` bytes, with its
+    own snapshot dir under ``directory``: (kernel, snapshot dir), all removed afterwards."""
+    snapshot_dir = tempfile.mkdtemp(dir=directory)
+    memory = Cgroup("memory", {"memory.limit_in_bytes": str(limit)})
+    kernel = Kernel(snapshot_dir, notebook, **settings)
+    try:
+        memory.add(kernel.pid)
+        time.sleep(1.5)  # the watcher reads its new cgroup
+        yield kernel, snapshot_dir
+    finally:
+        kernel.stop()
+        memory.remove()
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
 
 
 def throttle_settings(path: str, bytes_per_second: int) -> dict[str, str]:

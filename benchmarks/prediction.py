@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kernel_harness import Cgroup, Kernel
+from kernel_harness import kernel_in_cgroup
 
 from colab_guard.contract.manifests import notebook_snapshots
 
@@ -34,12 +32,7 @@ CELL = "chunks = [np.ones((20 << 20) // 8) for _ in range(int(limit * 0.6) // (2
 
 
 def one_run(limit: int, directory: str) -> bool:
-    snapshot_dir = tempfile.mkdtemp(dir=directory)
-    memory = Cgroup("memory", {"memory.limit_in_bytes": str(limit)})
-    kernel = Kernel(snapshot_dir, NOTEBOOK, interrupt="0", background="0")
-    try:
-        memory.add(kernel.pid)
-        time.sleep(1.5)  # the watcher reads its new cgroup
+    with kernel_in_cgroup(limit, directory, NOTEBOOK, interrupt="0", background="0") as (kernel, snapshot_dir):
         kernel.run(SETUP.format(limit=limit) + "grow_on = False")
         kernel.run(CELL)  # last time: it added 60 % of the limit
         kernel.run(f"held = np.ones(int({limit} * 0.35) // 8)\ngrow_on = True")
@@ -47,18 +40,12 @@ def one_run(limit: int, directory: str) -> bool:
         if not kernel.wait_dead(120):
             print("  the kernel did not die", file=sys.stderr)
             return False
-        before = [s for s in notebook_snapshots(snapshot_dir, NOTEBOOK) if s["reason"] == REASON]
+        snaps = notebook_snapshots(snapshot_dir, NOTEBOOK)
+        before = [s for s in snaps if s["reason"] == REASON]
         ok = bool(before) and before[0]["memory"]["percent"] < 85 and {"held", "names", "limit"} <= set(before[0]["variables"])
         if not ok:
-            print(
-                f"  {limit >> 20} MiB: {[(s['reason'], s['memory']) for s in notebook_snapshots(snapshot_dir, NOTEBOOK)]}",
-                file=sys.stderr,
-            )
+            print(f"  {limit >> 20} MiB: {[(s['reason'], s['memory']) for s in snaps]}", file=sys.stderr)
         return ok
-    finally:
-        kernel.stop()
-        memory.remove()
-        shutil.rmtree(snapshot_dir, ignore_errors=True)
 
 
 def main() -> None:

@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import shutil
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from kernel_harness import Cgroup, Kernel
+from kernel_harness import kernel_in_cgroup
 
 from colab_guard.snapshot import restore_snapshot
 
@@ -57,12 +55,7 @@ CHECK = {
 
 def one_run(kind: str, rate_mb: int, directory: str) -> bool:
     """One kernel, grown until killed; whether every variable of the setup was restored."""
-    snapshot_dir = tempfile.mkdtemp(dir=directory)
-    memory = Cgroup("memory", {"memory.limit_in_bytes": str(LIMIT)})
-    kernel = Kernel(snapshot_dir, NOTEBOOK, interrupt="0")
-    try:
-        memory.add(kernel.pid)
-        time.sleep(1.5)  # the watcher reads its new cgroup
+    with kernel_in_cgroup(LIMIT, directory, NOTEBOOK, interrupt="0") as (kernel, snapshot_dir):
         kernel.start(SETUP)
         kernel.start(GROW_CELL.format(grow=GROWS[kind], rate=rate_mb * 1e6))
         if not kernel.wait_dead(120):
@@ -78,10 +71,6 @@ def one_run(kind: str, rate_mb: int, directory: str) -> bool:
         if missing:
             print(f"  {kind} {rate_mb} MB/s: lost {missing}", file=sys.stderr)
         return not missing
-    finally:
-        kernel.stop()
-        memory.remove()
-        shutil.rmtree(snapshot_dir, ignore_errors=True)
 
 
 def main() -> None:
