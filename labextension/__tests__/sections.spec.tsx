@@ -243,11 +243,7 @@ describe('sessions section', () => {
       'A visible browser tab keeps this server running (its polling counts as activity); once every tab is hidden or closed the hub stops it in 1 h.';
     const s = sessions([], {
       server: {
-        started: null,
-        last_activity: null,
-        seconds_to_shutdown: null,
-        lifetime_ends_at: null,
-        seconds_to_lifetime_end: null,
+        ...sessions().server,
         seconds_to_idle_disconnect: 3590,
         hub: {
           answered: true,
