@@ -3,7 +3,7 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
+import { AccordionPanel, Widget } from '@lumino/widgets';
 import { act } from 'react';
 
 import type { GuardModel } from '../model/guard';
@@ -14,7 +14,7 @@ import {
   GuardTopIndicator,
   IndicatorModel
 } from '../widgets/indicator';
-import { GuardPanel, PANEL_ID } from '../widgets/panel';
+import { fitHeights, GuardPanel, PANEL_ID } from '../widgets/panel';
 import { COPIED_MS, PanelModel } from '../widgets/panelmodel';
 import { GiB, gpu, resources, sessions, snapshot } from './fixtures';
 import { find, NOW } from './render';
@@ -180,6 +180,29 @@ describe('GuardPanel', () => {
     ]);
   });
 
+  it('remembers the sections the user collapsed, for the next page load', async () => {
+    window.localStorage.clear();
+    const stub = new StubModel();
+    const panel = await attach(panelFor(stub));
+    stub.set(okState());
+    const content = panel.content as AccordionPanel;
+    // When the user collapses the CPU section
+    await act(async () => content.collapse(sectionKeys(panel).indexOf('cpu')));
+    // Then a panel built later (a page reload) opens with it collapsed, the others expanded
+    const again = await attach(panelFor(new StubModel()));
+    (again.model.guard as unknown as StubModel).set(okState());
+    const hidden = again.content.widgets
+      .filter(w => w.isHidden)
+      .map(w => w.node.dataset.section);
+    expect(hidden).toEqual(['cpu']);
+    // And expanding it again is remembered too
+    const reopened = again.content as AccordionPanel;
+    await act(async () => reopened.expand(sectionKeys(again).indexOf('cpu')));
+    expect(
+      JSON.parse(window.localStorage.getItem('colab-guard:collapsed-sections')!)
+    ).toEqual([]);
+  });
+
   it('replaces every figure by the failure when the server is unreachable', async () => {
     const stub = new StubModel();
     const panel = await attach(panelFor(stub));
@@ -263,6 +286,18 @@ describe('GuardPanel', () => {
     act(() => dismiss.click());
     expect(panel.node.querySelector('.jp-colab-guard-postmortem')).toBeNull();
     expect(document.activeElement).toBe(panel.node);
+  });
+});
+
+describe('fitHeights', () => {
+  it('gives each section what it needs where all fit, the last the rest', () => {
+    expect(fitHeights([60, 200, 100], 500)).toEqual([60, 200, 240]);
+  });
+
+  it('keeps the small sections whole and shares the rest among the large', () => {
+    // 600 px for sections wanting 60, 80, 400 and 500: the small two whole,
+    // the large two 230 each
+    expect(fitHeights([400, 60, 500, 80], 600)).toEqual([230, 60, 230, 80]);
   });
 });
 

@@ -99,6 +99,57 @@ export class ToolbarIconButton extends ReactWidget {
   }
 }
 
+/** The least height a section is given when fitting the panel to content. */
+const MIN_SECTION_HEIGHT = 48;
+/** Where the collapsed sections are remembered (in this browser). */
+const COLLAPSED_KEY = 'colab-guard:collapsed-sections';
+
+/**
+ * Heights for sections that need `wanted` in `available`: each gets what it
+ * needs where all fit (the last one the room left over); otherwise the small
+ * ones still get theirs and the large ones share the rest equally (a water
+ * level), scrolling inside.
+ */
+export function fitHeights(wanted: number[], available: number): number[] {
+  const total = wanted.reduce((a, b) => a + b, 0);
+  if (available <= 0) {
+    return wanted;
+  }
+  if (total <= available) {
+    // the room left over goes to the last section (the snapshot list grows)
+    return wanted.map((h, i) =>
+      i === wanted.length - 1 ? h + available - total : h
+    );
+  }
+  const sorted = [...wanted].sort((a, b) => a - b);
+  let left = available;
+  let level = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const share = left / (sorted.length - i);
+    if (sorted[i] > share) {
+      level = share;
+      break;
+    }
+    left -= sorted[i];
+    level = sorted[i];
+  }
+  return wanted.map(h => Math.min(h, level));
+}
+
+/** The keys of the sections the user collapsed. */
+function readCollapsed(): Set<string> {
+  try {
+    const value = JSON.parse(
+      window.localStorage.getItem(COLLAPSED_KEY) ?? '[]'
+    );
+    return new Set(
+      Array.isArray(value) ? value.filter(k => typeof k === 'string') : []
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 /** What a section of the panel is. */
 export interface ISectionSpec {
   /** Its key (data-section, and part of its id). */
@@ -249,6 +300,10 @@ export class GuardPanel extends SidePanel {
       spec => new GuardSection(model, spec)
     );
     model.stateChanged.connect(this._layOut, this);
+    const content = this.content as AccordionPanel;
+    // a section the user resized keeps its size: no more fitting to content
+    content.handleMoved.connect(() => (this._userSized = true));
+    content.expansionToggled.connect(this._rememberCollapsed, this);
     this._layOut();
   }
 
@@ -266,6 +321,10 @@ export class GuardPanel extends SidePanel {
       return;
     }
     this.model.stateChanged.disconnect(this._layOut, this);
+    (this.content as AccordionPanel).expansionToggled.disconnect(
+      this._rememberCollapsed,
+      this
+    );
     super.dispose();
     this._sections.forEach(s => s.dispose());
     this.model.dispose();
@@ -311,6 +370,7 @@ export class GuardPanel extends SidePanel {
       shown.length === content.widgets.length &&
       shown.every((section, i) => content.widgets[i] === section)
     ) {
+      this._scheduleFit();
       return;
     }
     shown.forEach((section, i) => content.insertWidget(i, section));
@@ -321,9 +381,95 @@ export class GuardPanel extends SidePanel {
     }
     // The user's own sizes are kept until the set of sections changes.
     content.setRelativeSizes(shown.map(s => s.spec.weight));
+    this._userSized = false;
+    this._fitted = null;
+    const collapsed = readCollapsed();
+    shown.forEach((section, i) => {
+      if (collapsed.has(section.spec.key)) {
+        content.collapse(i);
+      }
+    });
+    this._scheduleFit();
+  }
+
+  /** Fit the sections to their content once the browser has laid it out. */
+  private _scheduleFit(): void {
+    if (this._userSized || this._fitPending) {
+      return;
+    }
+    this._fitPending = true;
+    const frame =
+      typeof requestAnimationFrame === 'function'
+        ? requestAnimationFrame
+        : (callback: () => void) => setTimeout(callback, 16);
+    // two frames: React renders in the first, the browser lays it out before the second
+    frame(() =>
+      frame(() => {
+        this._fitPending = false;
+        this._fitToContent();
+      })
+    );
+  }
+
+  /**
+   * Share the panel's height by what each section holds, not evenly: a long
+   * snapshot list gets the room a one-line CPU section does not need.
+   */
+  private _fitToContent(): void {
+    if (this._userSized || this.isDisposed || !this.isVisible) {
+      return;
+    }
+    const content = this.content as AccordionPanel;
+    const heights = content.widgets.map(widget => {
+      const body = widget.node.querySelector(`.${VIEW_CLASS}`);
+      return Math.max(MIN_SECTION_HEIGHT, body?.scrollHeight ?? 0);
+    });
+    if (heights.every(h => h <= MIN_SECTION_HEIGHT)) {
+      return; // not laid out (hidden, or no layout engine)
+    }
+    const titles = Array.from(
+      content.node.querySelectorAll<HTMLElement>('.lm-AccordionPanel-title')
+    ).reduce((sum, title) => sum + title.offsetHeight, 0);
+    const sizes = fitHeights(heights, content.node.clientHeight - titles);
+    const last = this._fitted;
+    if (
+      last &&
+      last.length === heights.length &&
+      last.every((h, i) => Math.abs(h - heights[i]) < 8)
+    ) {
+      return;
+    }
+    this._fitted = heights;
+    content.setRelativeSizes(sizes);
+  }
+
+  /** Remember which sections the user collapsed, for the next page load. */
+  private _rememberCollapsed(): void {
+    const content = this.content as AccordionPanel;
+    const collapsed = readCollapsed();
+    content.widgets.forEach(widget => {
+      const key = (widget as GuardSection).spec.key;
+      if (widget.isHidden) {
+        collapsed.add(key);
+      } else {
+        collapsed.delete(key);
+      }
+    });
+    try {
+      window.localStorage.setItem(
+        COLLAPSED_KEY,
+        JSON.stringify([...collapsed])
+      );
+    } catch {
+      // storage full or disabled: the sections open expanded next time
+    }
+    this._scheduleFit();
   }
 
   private _sections: GuardSection[];
+  private _userSized = false;
+  private _fitPending = false;
+  private _fitted: number[] | null = null;
 }
 
 /** Options of {@link GuardPanel}. */

@@ -48,6 +48,28 @@ test.describe('colab-guard snapshots and post-mortems', () => {
       })
     });
     await expect(group.locator('h4')).toHaveText('Untitled.ipynb');
+    // and in a 1600x1000 window, at the sidebar's default width, the newest
+    // snapshot's buttons are in view, not cut off below sections that keep
+    // empty space (the sections fit their content)
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    // (a one-line section keeps no empty space: "CPU only" is all it holds)
+    await expect
+      .poll(() =>
+        page
+          .locator('#colab-guard-section-accelerator')
+          .evaluate(
+            section =>
+              section.clientHeight -
+              (section.querySelector('.jp-colab-guard-view')?.scrollHeight ?? 0)
+          )
+      )
+      .toBeLessThan(24);
+    await expect(
+      page
+        .locator(`${PANEL} .jp-colab-guard-snapshot`)
+        .first()
+        .getByRole('button', { name: /^Delete snapshot/ })
+    ).toBeInViewport();
 
     // When its restore command is copied with the keyboard
     const copy = item.getByRole('button', { name: /^Copy restore command/ });
