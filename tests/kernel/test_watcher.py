@@ -14,7 +14,14 @@ GiB = 1 << 30
 
 
 def step(watcher):
-    """One reading, and the snapshot it may have started on its own thread."""
+    """One reading, and the snapshot it may have started on its own thread.
+
+    The test sets memory levels a few ms apart: no growth rate is measured from them (it would be
+    tens of GB/s, and start a snapshot by the deadline whenever the machine is slow enough for two
+    readings to be 50 ms apart); the tests of growth are in test_snapshot_race and test_colab.
+    """
+    watcher.growth.samples.clear()
+    watcher.sustained.samples.clear()
     watcher.check()
     watcher.wait_snapshot()
 
