@@ -204,7 +204,17 @@ describe('sessions section', () => {
         hours: 3
       },
       warnings: [
-        { kind: 'low-utilization', message: 'The GPU has stayed under 10%.' },
+        {
+          kind: 'low-utilization',
+          message: 'The GPU has stayed under 10%.',
+          cause: 'input-pipeline',
+          evidence: {
+            kernel_cpu_percent: 97.5,
+            cell_running_share: 1,
+            cpus: 2,
+            nested: { a: 1 }
+          }
+        },
         // left out: the Memory section's own trend line says it
         {
           kind: 'memory-growth',
@@ -227,15 +237,26 @@ describe('sessions section', () => {
     const cost = find(root, '[data-testid="cost"]');
     expect(cost.textContent).toContain('1.50 USD');
     expect(cost.textContent).toContain('0.50 USD (33%)');
-    expect(find(root, '[aria-label="Advice"]').textContent).toBe(
+    const advice = find(root, '[aria-label="Advice"] li');
+    expect(advice.firstChild!.textContent).toBe(
       'The GPU has stayed under 10%.'
     );
+    expect(advice.dataset.cause).toBe('input-pipeline');
+    // the diagnosis' figures, folded under "Evidence" (nested values left out)
+    expect(find(advice, 'details summary').textContent).toBe('Evidence');
+    expect(
+      Array.from(advice.querySelectorAll('[data-evidence]')).map(
+        e => e.textContent
+      )
+    ).toEqual(['kernel cpu percent: 97.5', 'cell running share: 1', 'cpus: 2']);
     const policy = find(root, '[data-policy="cull_idle_timeout"]');
     expect(policy.getAttribute('title')).toBe(
       'Set by MappingKernelManager.cull_idle_timeout'
     );
     expect(policy.textContent).toBe('Idle kernels culled after 10 min');
-    expect(find(root, 'details summary').textContent).toBe('Policy');
+    expect(find(root, '.jp-colab-guard-policy summary').textContent).toBe(
+      'Policy'
+    );
   });
 
   it("counts down on the hub's clock and says what keeps the server alive", () => {

@@ -30,7 +30,7 @@ import {
   Spared
 } from '../model/selectors';
 import type { EndpointState } from '../model/state';
-import type { IPolicyItem, ISessions } from '../model/types';
+import type { IPolicyItem, ISessions, ISessionWarning } from '../model/types';
 import {
   Breakable,
   Countdown,
@@ -206,6 +206,35 @@ function serverCountdownLabel(
   }
 }
 
+/** The figures a diagnosis rests on (the GPU-idle cause's evidence), folded. */
+function Evidence(props: {
+  warning: ISessionWarning;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const evidence = props.warning.evidence;
+  if (!evidence || typeof evidence !== 'object') {
+    return null;
+  }
+  const rows = Object.entries(evidence as Record<string, unknown>).filter(
+    ([, value]) => value !== null && typeof value !== 'object'
+  );
+  if (!rows.length) {
+    return null;
+  }
+  return (
+    <details className={`${CSS}-evidence`}>
+      <summary>{props.trans.__('Evidence')}</summary>
+      <ul>
+        {rows.map(([name, value]) => (
+          <li key={name} data-evidence={name}>
+            <Breakable text={`${name.replace(/_/g, ' ')}: ${String(value)}`} />
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
 /** The Sessions section; "Loading…" or the failure before there is data. */
 export function SessionsBody(props: {
   state: EndpointState<ISessions> | undefined;
@@ -321,8 +350,13 @@ export function SessionsBody(props: {
       {advice.length ? (
         <ul className={`${CSS}-advice`} aria-label={trans.__('Advice')}>
           {advice.map(w => (
-            <li key={w.kind} data-kind={w.kind}>
+            <li
+              key={w.kind}
+              data-kind={w.kind}
+              data-cause={w.cause ?? undefined}
+            >
               {w.message}
+              <Evidence warning={w} trans={trans} />
             </li>
           ))}
         </ul>

@@ -266,6 +266,9 @@ export interface ISessionWarning {
   causes?: string[];
   seconds_to_limit?: number;
   bytes_per_second?: number;
+  /** The GPU-idle diagnosis: its cause and the figures it rests on. */
+  cause?: string | null;
+  evidence?: { [name: string]: unknown } | null;
   [key: string]: unknown;
 }
 
