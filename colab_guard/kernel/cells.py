@@ -178,8 +178,10 @@ class CellLog:
     def running_growth(self) -> int:
         """What the running cell has added to this kernel's memory so far (0 when none runs)."""
         cell = self.current
-        rss = self._rss() if cell is not None and cell.rss_before is not None else None
-        return 0 if rss is None or cell is None or cell.rss_before is None else max(0, rss - cell.rss_before)
+        if cell is None or cell.rss_before is None:
+            return 0
+        rss = self._rss()
+        return 0 if rss is None else max(0, rss - cell.rss_before)
 
     def recent(self) -> list[CellRecord]:
         """The last cells, oldest first, with the running one (its figures so far) last."""

@@ -8,8 +8,7 @@ import signal
 import time
 
 from ..contract.heartbeat import read_heartbeat
-from .countdown import epoch
-from .hub_clock import HUB_CULL_LEAD
+from .hub_clock import seconds_to_imminent_cull
 
 SNAPSHOT_GRACE = 30.0  # seconds a kernel gets to snapshot before colab-guard shuts it down
 
@@ -66,18 +65,17 @@ class Enforcer:
         Once: the kernel's message is output, which jupyter_server counts as activity and reports
         to the hub; asking again at every countdown would keep the server alive for ever.
         """
-        hub = sessions["server"].get("hub") or {}
-        cull_from = epoch(hub.get("cull_from")) if hub.get("answered") else None
         now = time.time()
+        seconds = seconds_to_imminent_cull(sessions["server"].get("hub"), now)
         for kernel in sessions["kernels"]:
             if kernel["execution_state"] != "busy":
                 self._hub_warned.discard(kernel["id"])
-            elif cull_from is not None and cull_from - now <= HUB_CULL_LEAD and kernel["id"] not in self._hub_warned:
+            elif seconds is not None and kernel["id"] not in self._hub_warned:
                 if kernel["id"] in self.launcher.with_watcher and kernel["pid"]:
                     self._hub_warned.add(kernel["id"])
                     self.app.log.warning(
                         "colab-guard: the hub will stop this server in %.0f s while kernel %s runs a cell: snapshotting it",
-                        max(0.0, cull_from - now),
+                        seconds,
                         kernel["id"],
                     )
                     self._ask_snapshot(kernel, now)

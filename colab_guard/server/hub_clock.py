@@ -12,7 +12,6 @@ websocket pings every 30 s, so the hub never culls while one is open.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from urllib.parse import quote
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.web import OutputTransform
 
+from ..contract.files import parse_json
 from ..contract.units import human_duration
 from .countdown import epoch, iso
 
@@ -110,9 +110,8 @@ class HubClock:
             response = await AsyncHTTPClient().fetch(
                 url, headers={"Authorization": f"token {s.token}"}, request_timeout=HUB_TIMEOUT
             )
-            model = json.loads(response.body)
-            self._read(model)
-        except (OSError, HTTPClientError, ValueError, TypeError, KeyError) as exc:
+            self._read(parse_json(response.body))
+        except (OSError, HTTPClientError, ValueError, TypeError, KeyError, AttributeError) as exc:
             if self.error is None:
                 self.log.warning("colab-guard: cannot read this server's activity from the hub (%s): %s", url, exc)
             self.error = f"{type(exc).__name__}: {exc}"
@@ -189,14 +188,23 @@ class HubClock:
         return f"Nothing keeps this server running: the hub will stop it in {human_duration(max(0.0, ends - now))}{busy}."
 
 
-def busy_cull_warning(hub: dict | None, busy: int, now: float) -> str | None:
-    """The warning that the hub will end this server soon although cells run; None when it will not."""
+def seconds_to_imminent_cull(hub: dict | None, now: float) -> float | None:
+    """Seconds until the hub's culler may end this server, where that is within HUB_CULL_LEAD; else None."""
     cull_from = epoch(hub.get("cull_from")) if hub and hub.get("answered") else None
-    if not busy or cull_from is None or cull_from - now > HUB_CULL_LEAD:
+    if cull_from is None or cull_from - now > HUB_CULL_LEAD:
+        return None
+    return max(0.0, cull_from - now)
+
+
+def busy_cull_warning(hub: dict | None, now: float) -> str | None:
+    """The warning that the hub will end this server soon although cells run; None when it will not."""
+    busy = next((s["count"] for s in (hub or {}).get("kept_alive_by", []) if s["source"] == "busy-kernel"), 0)
+    seconds = seconds_to_imminent_cull(hub, now)
+    if not busy or seconds is None:
         return None
     cells = "a cell is running" if busy == 1 else f"cells are running in {busy} notebooks"
     return (
-        f"The hub will stop this server in about {human_duration(max(0.0, cull_from - now))} although {cells}: "
+        f"The hub will stop this server in about {human_duration(seconds)} although {cells}: "
         "the hub counts what browser tabs send, not running cells. colab-guard saves the variables of the running "
         "notebooks now; keep a notebook open in a browser tab to keep the server running."
     )

@@ -112,11 +112,8 @@ class SessionTracker:
         clock = getattr(self.app, "hub_clock", None)
         if clock is None:
             return None
-        connections = busy = 0
-        for kernel_id in self.km.list_kernel_ids():
-            connections += kernel_connections(self.km, kernel_id)
-            kernel = find_kernel(self.km, kernel_id)
-            busy += getattr(kernel, "execution_state", None) == "busy"
+        connections = sum(kernel_connections(self.km, kernel_id) for kernel_id in self.km.list_kernel_ids())
+        busy = sum(state == "busy" for state in self.app.sampler.kernel_states.values())  # from update_pids
         return clock.view(now, own_activity, connections, busy, self.app.idle_timeout, self.app.idle_check_interval)
 
     def kernel_view(self, kernel_id: str, path: str | None, now: float, server: dict) -> dict:
@@ -236,8 +233,7 @@ class SessionTracker:
         )
         if hours and hours.get("warning"):
             warnings.append({"kind": "accelerator-hours", "message": hours["warning"]})
-        busy = sum(k["execution_state"] == "busy" for k in kernels)
-        hub_cull = busy_cull_warning(server["hub"], busy, now)
+        hub_cull = busy_cull_warning(server["hub"], now)
         if hub_cull:
             warnings.append({"kind": "hub-cull", "message": hub_cull})
         return {
