@@ -37,8 +37,8 @@ def main() -> None:
     dirs = {mode: tempfile.mkdtemp(dir=args.dir) for mode in ("on", "off")}
     # every idle period may start one: no 30 s throttle here, the worst case for the cells
     kernels = {
-        "on": Kernel(dirs["on"], "bg.ipynb", background="1", background_interval="0"),
-        "off": Kernel(dirs["off"], "bg.ipynb", background="0"),
+        "on": Kernel(dirs["on"], "bg.ipynb", background_snapshots=True, background_interval=0.0),
+        "off": Kernel(dirs["off"], "bg.ipynb", background_snapshots=False),
     }
     try:
         for kernel in kernels.values():

@@ -16,15 +16,19 @@ from collections.abc import Iterator
 
 from jupyter_client.manager import KernelManager
 
+from colab_guard.contract.channels import NOTEBOOK_VARIABLES
+from colab_guard.contract.settings import WatcherSettings
+
 CGROUP_V1 = "/sys/fs/cgroup"
 
 
 class Kernel:
     """A real ipykernel with ``--ext=colab_guard`` and the watcher's settings in its environment."""
 
-    def __init__(self, snapshot_dir: str, notebook: str, **settings: str):
-        env = {**os.environ, "COLAB_GUARD_SNAPSHOT_DIR": snapshot_dir, "JPY_SESSION_NAME": notebook}
-        env.update({f"COLAB_GUARD_{k.upper()}": v for k, v in settings.items()})
+    def __init__(self, snapshot_dir: str, notebook: str, **settings: object):
+        # the environment a server hands its kernels, through the settings' own codec
+        watcher = WatcherSettings.from_env({}, remembered=False).with_values({"snapshot_dir": snapshot_dir, **settings})
+        env = {**os.environ, **watcher.to_env(), NOTEBOOK_VARIABLES[0]: notebook}
         self.manager = KernelManager(kernel_name="python3")
         self.manager.start_kernel(extra_arguments=["--ext=colab_guard"], env=env)
         self.client = self.manager.client()
@@ -105,7 +109,7 @@ class Cgroup:
 
 
 @contextlib.contextmanager
-def kernel_in_cgroup(limit: int, directory: str, notebook: str, **settings: str) -> Iterator[tuple[Kernel, str]]:
+def kernel_in_cgroup(limit: int, directory: str, notebook: str, **settings: object) -> Iterator[tuple[Kernel, str]]:
     """A real kernel with the watcher in a fresh cgroup v1 memory cgroup of ``limit`` bytes, with its
     own snapshot dir under ``directory``: (kernel, snapshot dir), all removed afterwards."""
     snapshot_dir = tempfile.mkdtemp(dir=directory)

@@ -72,7 +72,7 @@ def newest_snapshot(folder: str, notebook: str) -> dict | None:
 def one_run(limit: int, rate: float, steadies: int, interrupt: bool) -> dict:
     folder = tempfile.mkdtemp()
     group = Cgroup("memory", {"memory.limit_in_bytes": str(limit)})
-    settings = {"interrupt": "1" if interrupt else "0", "background": "1"}
+    settings = {"interrupt_cells": interrupt, "background_snapshots": True}
     holds = [int(limit * 0.5), int(limit * 0.1)][:steadies]  # the first holds the most: the OOM killer's pick
     kernels = {f"steady{i}": Kernel(folder, f"steady{i}.ipynb", **settings) for i in range(steadies)}
     kernels["grower"] = Kernel(folder, "grower.ipynb", **settings)

@@ -32,7 +32,10 @@ CELL = "chunks = [np.ones((20 << 20) // 8) for _ in range(int(limit * 0.6) // (2
 
 
 def one_run(limit: int, directory: str) -> bool:
-    with kernel_in_cgroup(limit, directory, NOTEBOOK, interrupt="0", background="0") as (kernel, snapshot_dir):
+    with kernel_in_cgroup(limit, directory, NOTEBOOK, interrupt_cells=False, background_snapshots=False) as (
+        kernel,
+        snapshot_dir,
+    ):
         kernel.run(SETUP.format(limit=limit) + "grow_on = False")
         kernel.run(CELL)  # last time: it added 60 % of the limit
         kernel.run(f"held = np.ones(int({limit} * 0.35) // 8)\ngrow_on = True")

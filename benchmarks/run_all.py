@@ -55,7 +55,7 @@ CHECK = {
 
 def one_run(kind: str, rate_mb: int, directory: str) -> bool:
     """One kernel, grown until killed; whether every variable of the setup was restored."""
-    with kernel_in_cgroup(LIMIT, directory, NOTEBOOK, interrupt="0") as (kernel, snapshot_dir):
+    with kernel_in_cgroup(LIMIT, directory, NOTEBOOK, interrupt_cells=False) as (kernel, snapshot_dir):
         kernel.start(SETUP)
         kernel.start(GROW_CELL.format(grow=GROWS[kind], rate=rate_mb * 1e6))
         if not kernel.wait_dead(120):

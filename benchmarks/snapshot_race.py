@@ -44,7 +44,7 @@ def one_run(limit_gib: float, namespace_gib: float, rate_mb: int, idle: float, d
     snapshot_dir = tempfile.mkdtemp(dir=directory)
     memory = Cgroup("memory", {"memory.limit_in_bytes": str(int(limit_gib * (1 << 30)))})
     blkio = Cgroup("blkio", throttle_settings(snapshot_dir, disk_mbps * 1_000_000)) if disk_mbps else None
-    kernel = Kernel(snapshot_dir, "race.ipynb", interrupt="0")
+    kernel = Kernel(snapshot_dir, "race.ipynb", interrupt_cells=False)
     try:
         memory.add(kernel.pid)
         if blkio:

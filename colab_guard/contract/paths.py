@@ -15,6 +15,8 @@ import os
 import re
 from collections.abc import Mapping
 
+from .channels import DRIVE_VARIABLE, setting_variable
+
 # Colab mounts Google Drive here; snapshots on Drive outlive the runtime.
 COLAB_DRIVE = "/content/drive/MyDrive"
 NO_NOTEBOOK = "no-notebook"
@@ -24,7 +26,7 @@ def drive_dir(env: Mapping[str, str] | None = None) -> str:
     """Where Google Drive's "My Drive" is mounted: Colab's place, or ``COLAB_GUARD_DRIVE`` (a Drive
     mounted elsewhere, a test's Drive-like folder)."""
     env = os.environ if env is None else env
-    return env.get("COLAB_GUARD_DRIVE") or COLAB_DRIVE
+    return env.get(DRIVE_VARIABLE) or COLAB_DRIVE
 
 
 def on_drive(path: str, env: Mapping[str, str] | None = None) -> bool:
@@ -37,11 +39,12 @@ def on_drive(path: str, env: Mapping[str, str] | None = None) -> bool:
 
 
 def default_snapshot_dir(env: Mapping[str, str] | None = None, drive: str | None = None) -> str:
-    """``COLAB_GUARD_SNAPSHOT_DIR``, else a folder on a mounted Google Drive, else the Jupyter data dir."""
+    """``COLAB_GUARD_SNAPSHOT_DIR`` (the setting's variable), else a folder on a mounted Google Drive, else the Jupyter data dir."""
     env = os.environ if env is None else env
     drive = drive or drive_dir(env)
-    if env.get("COLAB_GUARD_SNAPSHOT_DIR"):
-        return os.path.abspath(os.path.expanduser(env["COLAB_GUARD_SNAPSHOT_DIR"]))
+    variable = setting_variable("snapshot_dir")
+    if env.get(variable):
+        return os.path.abspath(os.path.expanduser(env[variable]))
     if os.path.isdir(drive):
         return os.path.join(drive, "colab-guard", "snapshots")
     from jupyter_core.paths import jupyter_data_dir  # both processes run with jupyter_core

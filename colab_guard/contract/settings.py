@@ -1,7 +1,9 @@
-"""The watcher's settings: the one description of what the server hands to the kernels it starts.
+"""Every setting of colab-guard, described once (``SETTINGS``), and the watcher's view of them.
 
-The server fills ``WatcherSettings`` from its configuration and passes ``to_env()`` to each kernel
-as ``COLAB_GUARD_*`` variables; the kernel reads them back with ``from_env()``. Where no server
+The server's traits (``c.ColabGuard.NAME``), the ``COLAB_GUARD_NAME`` variables it hands the
+kernels it starts, ``%guard config``, the admin's fixed settings and the docs' settings page are
+all made from the table. The server fills ``WatcherSettings`` from its configuration and passes
+``to_env()`` to each kernel; the kernel reads them back with ``from_env()``. Where no server
 configures the kernel (Colab's hosted runtime), ``%guard config`` sets them from the notebook and
 remembers them in a small JSON file (``settings_file``), which ``from_env`` reads as defaults
 under the environment's values.
@@ -10,58 +12,388 @@ under the environment's values.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .channels import SETTINGS_FILE_VARIABLE, notebook_from_env, setting_variable
 from .files import parse_json, write_json_atomic
 from .ownership import SnapshotError, read_private
 from .paths import drive_dir
-from .units import parse_size
+from .setting_kinds import BOOL, HOURS, INT, NUMBER, PATH, RATES, SECONDS, SIZE, TEXT, Kind, check_rates
 
-# setting -> (environment variable, kind); the kernel's own variables come from jupyter_server
-ENV = {
-    "warn_percent": ("COLAB_GUARD_WARN_PERCENT", float),
-    "snapshot_percent": ("COLAB_GUARD_SNAPSHOT_PERCENT", float),
-    "critical_percent": ("COLAB_GUARD_CRITICAL_PERCENT", float),
-    "interrupt": ("COLAB_GUARD_INTERRUPT", bool),
-    "hard_limit": ("COLAB_GUARD_HARD_LIMIT", bool),
-    "interval": ("COLAB_GUARD_INTERVAL", float),
-    "background": ("COLAB_GUARD_BACKGROUND", bool),
-    "background_interval": ("COLAB_GUARD_BACKGROUND_INTERVAL", float),
-    "keep": ("COLAB_GUARD_KEEP", int),
-    "memory_limit": ("COLAB_GUARD_MEMORY_LIMIT", "size"),
-    "snapshot_dir": ("COLAB_GUARD_SNAPSHOT_DIR", str),
-    "shared_heartbeats": ("COLAB_GUARD_SHARED_HEARTBEATS", bool),
-    "rates": ("COLAB_GUARD_RATES", "rates"),
-    "max_lifetime": ("COLAB_GUARD_MAX_LIFETIME", "seconds"),
-    "idle_timeout": ("COLAB_GUARD_IDLE_TIMEOUT", "seconds"),
-    "weekly_hours": ("COLAB_GUARD_WEEKLY_HOURS", "hours"),
-    "low_utilization_threshold": ("COLAB_GUARD_LOW_UTILIZATION_THRESHOLD", float),
-    "low_utilization_minutes": ("COLAB_GUARD_LOW_UTILIZATION_MINUTES", float),
-    "meter_interval": ("COLAB_GUARD_METER_INTERVAL", float),
-    # the colab-guard server that started this kernel: its state file in the user's folder
-    "server": ("COLAB_GUARD_SERVER", str),
-}
 
-# What ``%guard config`` may set from a notebook, with what it means (its help line).
-CONFIGURABLE = {
-    "warn_percent": "warn at this percent of the memory limit",
-    "snapshot_percent": "snapshot the variables at this percent",
-    "critical_percent": "stop the running cell at this percent",
-    "interrupt": "stop a runaway cell at critical_percent (on/off)",
-    "hard_limit": "RLIMIT_DATA at the remaining headroom (on/off, see the README)",
-    "background": "keep the snapshot current while the kernel is idle (on/off)",
-    "keep": "snapshots kept per notebook",
-    "memory_limit": "the limit enforced outside this container (e.g. 12G), or none",
-    "snapshot_dir": "where snapshots go (e.g. a folder on Google Drive), or none for the default",
-    "rates": 'hourly price by accelerator, e.g. T4:1.96:compute units,A100:1.18:USD, or {"T4": {"rate": 1.96}}',
-    "max_lifetime": "the runtime's maximum lifetime (e.g. 12h, 43200), 0 for none",
-    "idle_timeout": "idle time after which something outside ends the runtime (e.g. 90m), 0 for none",
-    "weekly_hours": "weekly budget of accelerator hours (e.g. 30), 0 for none",
-}
+@dataclass(frozen=True)
+class Range:
+    """The numbers a setting allows: from ``low`` (or above it, where ``low_open``) to ``high``."""
+
+    low: float
+    high: float | None = None
+    low_open: bool = False
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` is in the range."""
+        above = value > self.low if self.low_open else value >= self.low
+        return above and (self.high is None or value <= self.high)
+
+    def __str__(self) -> str:
+        if self.high is not None:
+            return f"in {'(' if self.low_open else '['}{self.low:g}, {self.high:g}]"
+        return f"{'above' if self.low_open else 'at least'} {self.low:g}"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, described once: the server's trait, the kernel's variable, ``%guard config`` and
+    the docs are made from this."""
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    kernel: bool = False  # handed to the kernels the server starts (``env``), read by the watcher
+    server: bool = True  # a ``c.ColabGuard.NAME`` trait of the server extension
+    notebook: str = ""  # what it means in one line, where ``%guard config`` may set it from a notebook
+    admin: bool = False  # a value an admin sets system-wide wins over the user's own (server/admin.py)
+    bounds: Range | None = None  # the numbers allowed
+    aliases: tuple[str, ...] = ()  # older names %guard config and remembered files still accept
+
+    @property
+    def env(self) -> str:
+        """The environment variable that carries it to a kernel."""
+        return setting_variable(self.name)
+
+    def check(self, value: Any) -> None:
+        """Raise ValueError where ``value`` is outside what this setting allows."""
+        if self.kind is RATES:
+            check_rates(value)
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if self.bounds is not None and number and not self.bounds.holds(value):
+            raise ValueError(f"{self.name} must be {self.bounds}, not {value:g}")
+
+
+PERCENT = Range(0.0, 100.0, low_open=True)
+POSITIVE = Range(0.0, low_open=True)
+NOT_NEGATIVE = Range(0.0)
+
+SETTINGS = (
+    Setting(
+        "sample_interval",
+        NUMBER,
+        1.0,
+        """Seconds between two samples of memory, CPU, disks and
+        accelerators. Every request is answered from the latest sample, so this, not the number of
+        clients polling, sets the cost.""",
+        bounds=Range(0.05, 3600.0),
+    ),
+    Setting(
+        "memory_limit",
+        SIZE,
+        None,
+        """The memory limit users must stay under, in bytes or with a
+        unit ("12G", "12884901888"). Set it where the real limit is enforced outside this container
+        (e.g. Colab's 12 GiB on a larger VM). colab-guard reports the smallest of this, the
+        container's cgroup limit, the spawner's MEM_LIMIT and the host's RAM, and says which one it
+        is.""",
+        kernel=True,
+        admin=True,
+        notebook="the limit enforced outside this container (e.g. 12G), or none",
+    ),
+    Setting(
+        "snapshot_dir",
+        PATH,
+        None,
+        """Directory for variable snapshots. Defaults to
+        $COLAB_GUARD_SNAPSHOT_DIR, else colab-guard/snapshots on a mounted Google Drive (Colab), else
+        colab_guard/snapshots under the Jupyter data dir.""",
+        kernel=True,
+        admin=True,
+        notebook="where snapshots go (e.g. a folder on Google Drive), or none for the default",
+    ),
+    Setting(
+        "shared_heartbeats",
+        BOOL,
+        False,
+        """A shared, read-only view of the kernels' heartbeats,
+        for a machine whose users share GPUs: each kernel's heartbeat (its pid, notebook path, memory
+        figures and whether it is busy) becomes readable by every user, and the GPU out-of-memory
+        explanation names other users' kernels holding GPU memory. A heartbeat of another user counts
+        only where it and its folders belong to that user alone and its pid is a process of theirs; it
+        is JSON, never unpickled. Off (the default), colab-guard reads the current user's own
+        heartbeats only. Snapshots stay private either way. Post-mortems and the previous-session
+        scan always use the user's own.""",
+        kernel=True,
+        admin=True,
+    ),
+    Setting(
+        "nvml_recording",
+        PATH,
+        None,
+        """Testing and demos only: path to an NVML recording (made
+        with `python -m colab_guard.readers.nvml`) to replay instead of the real NVIDIA driver, in the
+        server and in its kernels.""",
+        kernel=True,
+    ),
+    Setting(
+        "nvml_retry_seconds",
+        NUMBER,
+        30.0,
+        "Testing only: seconds to wait before initialising NVML again after it failed.",
+        bounds=POSITIVE,
+    ),
+    Setting(
+        "allow_private_network",
+        BOOL,
+        False,
+        """Answer Chrome's Private Network Access preflight
+        (a CORS preflight carrying `Access-Control-Request-Private-Network: true`) with
+        `Access-Control-Allow-Private-Network: true`, so that a public site may call this server on
+        localhost or a private address. Granted only to the origin named by ServerApp.allow_origin (or
+        matched by ServerApp.allow_origin_pat), never for allow_origin = '*'; every request still
+        needs the server's token. jupyter_server does not send this header, and Chrome refuses such
+        requests without it. `colab-guard local-runtime` sets it, with allow_origin =
+        'https://colab.research.google.com', for Colab's "Connect to a local runtime".""",
+    ),
+    Setting(
+        "kernel_watcher",
+        BOOL,
+        True,
+        """Load colab-guard's memory watcher (`--ext=colab_guard`)
+        into the IPython kernels this server starts. It snapshots the variables before the OOM killer
+        strikes and adds %guard.""",
+        admin=True,
+    ),
+    Setting(
+        "warn_percent",
+        NUMBER,
+        75.0,
+        "Warn the user when the working set passes this percent of the limit.",
+        kernel=True,
+        admin=True,
+        notebook="warn at this percent of the memory limit",
+        bounds=PERCENT,
+    ),
+    Setting(
+        "snapshot_percent",
+        NUMBER,
+        85.0,
+        "Snapshot the kernel's variables when the working set passes this percent of the limit.",
+        kernel=True,
+        admin=True,
+        notebook="snapshot the variables at this percent",
+        bounds=PERCENT,
+    ),
+    Setting(
+        "critical_percent",
+        NUMBER,
+        95.0,
+        """Past this percent of the limit (and once the snapshot
+        was taken or attempted) the watcher stops the running cell with a MemoryLimitInterrupt, so the
+        kernel and its variables survive.""",
+        kernel=True,
+        admin=True,
+        notebook="stop the running cell at this percent",
+        bounds=PERCENT,
+    ),
+    Setting(
+        "interrupt_cells",
+        BOOL,
+        True,
+        "Let the watcher stop a runaway cell at critical_percent (a cell can opt out with %%guard off).",
+        kernel=True,
+        admin=True,
+        notebook="stop a runaway cell at critical_percent (on/off)",
+        aliases=("interrupt",),
+    ),
+    Setting(
+        "hard_limit",
+        BOOL,
+        False,
+        """Also keep each kernel's RLIMIT_DATA just above the memory the
+        container can still give, so that a single allocation too large to fit (one np.ones(...)
+        call, which no interruption can stop) fails with MemoryError instead of an OOM kill. Off by
+        default: it counts virtual data mappings, and has not been checked with CUDA's or JAX's
+        allocators (see the README).""",
+        kernel=True,
+        admin=True,
+        notebook="RLIMIT_DATA at the remaining headroom (on/off, see the README)",
+    ),
+    Setting(
+        "background_snapshots",
+        BOOL,
+        True,
+        """Keep each kernel's snapshot current while it is idle
+        after a cell ran (on a thread, throttled, stopped as soon as a cell starts), so that near the
+        memory limit only what changed since is left to write.""",
+        kernel=True,
+        notebook="keep the snapshot current while the kernel is idle (on/off)",
+        aliases=("background",),
+    ),
+    Setting(
+        "keep_snapshots",
+        INT,
+        3,
+        "Snapshots kept per notebook; older ones are deleted.",
+        kernel=True,
+        admin=True,
+        notebook="snapshots kept per notebook",
+        bounds=Range(1),
+        aliases=("keep",),
+    ),
+    Setting(
+        "idle_timeout",
+        SECONDS,
+        None,
+        """Seconds of inactivity after which something outside this
+        server ends the runtime, so the countdown can show it: the JupyterHub idle culler's --timeout
+        (e.g. 3600), Colab's idle disconnect (about 5400 s on the free tier). 0: none. colab-guard only
+        shows it unless `enforce` is set.""",
+        kernel=True,
+        admin=True,
+        notebook="idle time after which something outside ends the runtime (e.g. 90m), 0 for none",
+    ),
+    Setting(
+        "idle_check_interval",
+        SECONDS,
+        None,
+        """Seconds between the checks of the outside idle
+        culler that idle_timeout mirrors (jupyterhub-idle-culler's --cull-every; the Zero to JupyterHub
+        chart's cull.every, 600 by default): it ends the runtime at its first check after the timeout,
+        so the countdown is a window this wide. 0: unknown (the countdown is the earliest moment).""",
+        admin=True,
+    ),
+    Setting(
+        "max_lifetime",
+        SECONDS,
+        None,
+        """Seconds after the server started at which the runtime is
+        ended whatever it does: the JupyterHub idle culler's --max-age, Colab's maximum session (about
+        43200 s on the free tier). 0: none.""",
+        kernel=True,
+        admin=True,
+        notebook="the runtime's maximum lifetime (e.g. 12h, 43200), 0 for none",
+    ),
+    Setting(
+        "enforce",
+        BOOL,
+        False,
+        """Let colab-guard itself shut down kernels whose idle_timeout or
+        max_lifetime countdown reached zero, after asking the kernel's watcher to snapshot the
+        variables first.""",
+        admin=True,
+    ),
+    Setting(
+        "rates",
+        RATES,
+        {},
+        """Hourly price of this runtime by accelerator name pattern, to show
+        the cost so far, e.g. {"A100": {"rate": 1.18, "unit": "USD"}, "T4": {"rate": 1.96, "unit":
+        "compute units"}, "TPU v2": {"rate": 1.76, "unit": "compute units"}}. The first pattern found
+        in a GPU's or TPU's name applies (case-insensitive). No match: no cost figure.""",
+        kernel=True,
+        admin=True,
+        notebook='hourly price by accelerator, e.g. T4:1.96:compute units,A100:1.18:USD, or {"T4": {"rate": 1.96}}',
+    ),
+    Setting(
+        "weekly_accelerator_hours",
+        HOURS,
+        None,
+        """A weekly budget of accelerator hours, to show
+        the hours used over the last 7 days against it (from the usage log) and warn past 80 % of it.
+        Colab's free tier allows roughly 30 GPU hours a week, but its limits are not published: this
+        is your own budget, not a promise. 0: no budget (the hours are still shown).""",
+        kernel=True,
+        admin=True,
+        notebook="weekly budget of accelerator hours (e.g. 30), 0 for none",
+        aliases=("weekly_hours",),
+    ),
+    Setting(
+        "low_utilization_threshold",
+        NUMBER,
+        10.0,
+        "GPU utilisation (percent) under which time with GPU memory held counts as idle.",
+        kernel=True,
+        bounds=Range(0.0, 100.0),
+    ),
+    Setting(
+        "low_utilization_minutes",
+        NUMBER,
+        10.0,
+        "Minutes of low GPU utilisation before the advice appears.",
+        kernel=True,
+        bounds=NOT_NEGATIVE,
+    ),
+    Setting(
+        "memory_trend_seconds",
+        NUMBER,
+        300.0,
+        "Window (seconds) over which a steady memory growth is detected and projected to the limit.",
+        bounds=POSITIVE,
+    ),
+    Setting("history_seconds", NUMBER, 3600.0, "How much sample history the sampler keeps for sparklines.", bounds=POSITIVE),
+    Setting(
+        "usage_log_interval",
+        NUMBER,
+        60.0,
+        "Seconds between two lines of the resource-usage log (JSON lines); 0 turns the log off.",
+        bounds=NOT_NEGATIVE,
+    ),
+    Setting("usage_log_max_bytes", INT, 5 << 20, "Size at which the usage log rotates (3 old files are kept).", bounds=Range(1)),
+    Setting("usage_log_path", PATH, None, "The usage log; defaults to colab_guard/usage.jsonl in the Jupyter data dir."),
+    Setting("cgroup_root", TEXT, "/sys/fs/cgroup", "Where the cgroup filesystems are mounted."),
+    Setting("proc_root", TEXT, "/proc", "Where procfs is mounted."),
+    Setting("dev_root", TEXT, "/dev", "Where device files are (TPU detection), for the server and its kernels.", kernel=True),
+    # the kernel's own, set in its environment (tests, benchmarks) rather than by the server
+    Setting(
+        "interval",
+        NUMBER,
+        1.0,
+        "Seconds between the watcher's memory readings below the warning level.",
+        kernel=True,
+        server=False,
+        bounds=POSITIVE,
+    ),
+    Setting(
+        "background_interval",
+        NUMBER,
+        30.0,
+        """Seconds between two background snapshots at most (or
+        ten times the last one's duration, if longer).""",
+        kernel=True,
+        server=False,
+        bounds=NOT_NEGATIVE,
+    ),
+    Setting(
+        "meter_interval",
+        NUMBER,
+        5.0,
+        "Seconds between the kernel's accelerator and CPU readings.",
+        kernel=True,
+        server=False,
+        bounds=POSITIVE,
+    ),
+    Setting(
+        "server",
+        TEXT,
+        None,
+        "The colab-guard server that started this kernel: its state file in the user's folder.",
+        kernel=True,
+        server=False,
+    ),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+# what ``%guard config`` may set from a notebook, by every name it accepts
+CONFIGURABLE = {name: s for s in SETTINGS if s.notebook for name in (s.name, *s.aliases)}
+
+
+def setting(name: str) -> Setting:
+    """The setting called ``name`` (or an older name of it); ValueError for any other name."""
+    try:
+        return BY_NAME.get(name) or CONFIGURABLE[name]
+    except KeyError:
+        raise ValueError(f"unknown setting {name!r}") from None
+
 
 SETTINGS_FILE = "colab_guard_kernel.json"
 MAX_SETTINGS_FILE = 1 << 16
@@ -71,8 +403,8 @@ def settings_file(env: Mapping[str, str] | None = None) -> str:
     """Where ``%guard config`` remembers settings: on Google Drive when it is mounted (it outlives a
     Colab runtime), else in the Jupyter config dir; ``COLAB_GUARD_SETTINGS_FILE`` overrides both."""
     env = os.environ if env is None else env
-    if env.get("COLAB_GUARD_SETTINGS_FILE"):
-        return os.path.abspath(os.path.expanduser(env["COLAB_GUARD_SETTINGS_FILE"]))
+    if env.get(SETTINGS_FILE_VARIABLE):
+        return os.path.abspath(os.path.expanduser(env[SETTINGS_FILE_VARIABLE]))
     drive = drive_dir(env)
     if os.path.isdir(drive):
         return os.path.join(drive, "colab-guard", SETTINGS_FILE)
@@ -93,7 +425,9 @@ def read_remembered(path: str) -> dict[str, Any]:
         data = parse_json(read_private(path, MAX_SETTINGS_FILE))
     except FileNotFoundError:
         return {}
-    return {k: v for k, v in data.items() if k in CONFIGURABLE} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {CONFIGURABLE[k].name: v for k, v in data.items() if k in CONFIGURABLE}  # under today's names
 
 
 def remember(path: str, values: Mapping[str, Any], forget: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -110,153 +444,56 @@ def remember(path: str, values: Mapping[str, Any], forget: tuple[str, ...] = ())
     return current
 
 
-def parse_rates(text: str) -> dict[str, dict[str, Any]]:
-    """Rates as JSON ({"T4": {"rate": 1.96, "unit": "compute units"}}) or ``T4:1.96:compute units,A100:1.18``."""
-    text = text.strip()
-    if not text or text.lower() == "none":
-        return {}
-    if text.startswith("{"):
-        rates = parse_json(text)
-    else:
-        rates = {}
-        for item in text.split(","):
-            parts = [p.strip() for p in item.split(":")]
-            if len(parts) not in (2, 3) or not parts[0]:
-                raise ValueError(f"rates: {item.strip()!r} is not PATTERN:RATE or PATTERN:RATE:UNIT (e.g. T4:1.96:compute units)")
-            try:
-                rate = float(parts[1])
-            except ValueError:
-                raise ValueError(f"rates: {parts[1]!r} in {item.strip()!r} is not a number") from None
-            rates[parts[0]] = {"rate": rate, "unit": parts[2] if len(parts) == 3 and parts[2] else "USD"}
-    check_rates(rates)
-    return dict(rates)
-
-
-def check_rates(rates: object) -> None:
-    """Raise ValueError unless ``rates`` maps patterns to {"rate": non-negative number, "unit": text}."""
-    if not isinstance(rates, dict):
-        raise ValueError(f"rates must map accelerator name patterns to rates, not {rates!r}")
-    for pattern, rate in rates.items():
-        if not isinstance(rate, dict) or not isinstance(rate.get("rate"), (int, float)) or not 0 <= rate["rate"] < math.inf:
-            raise ValueError(f'rates[{pattern!r}] must be {{"rate": <hourly number>, "unit": "..."}}, not {rate!r}')
-
-
-_DURATION_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
-
-
-def parse_seconds(text: str) -> float | None:
-    """``43200``, ``12h``, ``90m``, ``1.5h``; 0 or "none" means no such limit (None)."""
-    value = text.strip().lower()
-    if value in ("", "none", "off", "0"):
-        return None
-    number = value.rstrip("smhdin")
-    unit = value[len(number) :] or "s"
-    if unit not in _DURATION_UNITS:
-        raise ValueError(f"{text!r} is not a duration (seconds, or a number with s, m, h or d: 90m, 12h)")
-    try:
-        seconds = float(number) * _DURATION_UNITS[unit]
-    except ValueError:
-        raise ValueError(f"{text!r} is not a duration (seconds, or a number with s, m, h or d: 90m, 12h)") from None
-    if seconds < 0:
-        raise ValueError(f"a duration cannot be negative: {text!r}")
-    return seconds or None
-
-
 def parse_value(name: str, text: str) -> Any:
     """One setting's value from its text, strictly: a clear ValueError for anything malformed."""
-    value = _parse_text(name, text)
-    if isinstance(value, float) and not math.isfinite(value):  # "nan" and "inf" parse as floats
-        raise ValueError(f"{name} must be a finite number, not {str(text).strip()!r}")
-    return value
+    return setting(name).kind.parse(name, text)
 
 
-def _parse_text(name: str, text: str) -> Any:
-    if name not in ENV:
-        raise ValueError(f"unknown setting {name!r}")
-    kind = ENV[name][1]
-    text = str(text).strip()
-    if kind is bool:
-        lowered = text.lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"{name} is on or off, not {text!r}")
-    if kind == "size":
-        return None if text.lower() in ("", "none", "0") else parse_size(text)
-    if kind == "rates":
-        return parse_rates(text)
-    if kind == "seconds":
-        return parse_seconds(text)
-    if kind == "hours":
-        if text.lower() in ("", "none", "0"):
-            return None
-        hours = float(text.rstrip("hH"))
-        if hours < 0:
-            raise ValueError(f"{name} cannot be negative: {text!r}")
-        return hours
-    if kind is str:
-        return None if text.lower() in ("", "none") else os.path.abspath(os.path.expanduser(text))
-    try:
-        return int(text) if kind is int else float(text)
-    except ValueError:
-        raise ValueError(f"{name} is a number, not {text!r}") from None
-
-
-def _parse(kind: object, text: str, default: object) -> object:
-    """One variable's value; a malformed one keeps the default, as a kernel must still start."""
-    if kind is bool:
-        return text.strip().lower() not in ("0", "false", "no", "off", "")
-    if kind == "size":
-        return parse_size(text) if text else None
-    if kind is str:
-        return text or None
-    if kind == "rates":
-        try:
-            return parse_rates(text)
-        except ValueError:
-            return default
-    try:
-        if kind in ("seconds", "hours"):
-            return float(text) or None
-        return int(float(text)) if kind is int else float(text)
-    except ValueError:
-        return default
+def _defaults_from_table(cls: type[Any]) -> type[Any]:
+    """Give each of the table's kernel settings annotated on ``cls`` its default from the table; a
+    kernel setting left out, or a field the table does not know, is a TypeError at import."""
+    annotated = set(cls.__annotations__) - set(vars(cls))  # fields without a default of their own
+    kernel = {s.name for s in SETTINGS if s.kernel}
+    if annotated != kernel:
+        raise TypeError(f"{cls.__name__} and the settings table differ: {sorted(annotated ^ kernel)}")
+    for name in kernel:
+        default = BY_NAME[name].default
+        setattr(cls, name, field(default_factory=default.copy) if isinstance(default, dict) else default)
+    return cls
 
 
 @dataclass
+@_defaults_from_table
 class WatcherSettings:
-    """Thresholds in percent of the real limit; intervals in seconds."""
+    """The settings of one kernel's watcher: the table's kernel settings (defaults from the table),
+    then the watcher's own constants. Thresholds in percent of the real limit; intervals in seconds."""
 
-    warn_percent: float = 75.0
-    snapshot_percent: float = 85.0
-    critical_percent: float = 95.0
-    interrupt: bool = True  # stop the running cell past critical_percent
-    # Keep RLIMIT_DATA just above what the container can still give, so that one allocation too big
-    # to fit fails with MemoryError instead of summoning the OOM killer. Off by default: see README.
-    hard_limit: bool = False
-    interval: float = 1.0
+    memory_limit: int | None
+    snapshot_dir: str | None
+    shared_heartbeats: bool
+    nvml_recording: str | None
+    warn_percent: float
+    snapshot_percent: float
+    critical_percent: float
+    interrupt_cells: bool
+    hard_limit: bool
+    background_snapshots: bool
+    keep_snapshots: int
+    idle_timeout: float | None
+    max_lifetime: float | None  # None: the environment's own (Colab: 12 hours), if known
+    rates: dict[str, Any]
+    weekly_accelerator_hours: float | None
+    low_utilization_threshold: float
+    low_utilization_minutes: float
+    interval: float
+    background_interval: float
+    meter_interval: float
+    server: str | None
+    dev_root: str
     fast_interval: float = 0.1  # past the warning level
     critical_interval: float = 0.01  # past the snapshot level: memory can run out within 100 ms
     heartbeat_interval: float = 2.0
-    # keep the snapshot current while the kernel is idle after a cell ran (off the main thread)
-    background: bool = True
-    background_idle: float = 2.0  # seconds of idleness before it starts
-    background_interval: float = 30.0  # at most one per this, or per ten times the last one's duration
-    keep: int = 3
-    memory_limit: int | None = None
-    snapshot_dir: str | None = None
-    # let every user read this kernel's heartbeat, and read theirs, to name kernels holding a shared GPU
-    shared_heartbeats: bool = False
-    # hourly price by accelerator name pattern, as ColabGuard.rates: {"T4": {"rate": 1.96, "unit": "..."}}
-    rates: dict[str, Any] = field(default_factory=dict)
-    max_lifetime: float | None = None  # None: the environment's own (Colab: 12 hours), if known
-    idle_timeout: float | None = None
-    weekly_hours: float | None = None  # a weekly budget of accelerator hours
-    low_utilization_threshold: float = 10.0  # GPU percent under which time with memory held is idle
-    low_utilization_minutes: float = 10.0  # of it before the advice
-    meter_interval: float = 5.0  # seconds between the kernel's accelerator and CPU readings
-    server: str | None = None
+    background_idle: float = 2.0  # seconds of idleness before a background snapshot starts
     notebook: str | None = None
     # where each setting came from: "default", "environment (VAR)", "remembered (PATH)", "this kernel"
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -280,11 +517,12 @@ class WatcherSettings:
                     sources[name] = f"remembered ({path})"
                 except ValueError:
                     continue
-        for name, (variable, kind) in ENV.items():
-            if variable in env:
-                values[name] = _parse(kind, env[variable], values.get(name, getattr(cls, name, None)))
-                sources[name] = f"environment ({variable})"
-        values["notebook"] = env.get("JPY_SESSION_NAME") or env.get("COLAB_GUARD_NOTEBOOK") or None
+        for each in SETTINGS:
+            variable = next((v for v in (each.env, *map(setting_variable, each.aliases)) if v in env), None)
+            if each.kernel and variable:
+                values[each.name] = each.kind.from_env(env[variable], values.get(each.name, each.default))
+                sources[each.name] = f"environment ({variable})"
+        values["notebook"] = notebook_from_env(env)
         settings = cls(**values)
         try:
             settings.validate()
@@ -299,35 +537,28 @@ class WatcherSettings:
 
     def to_env(self) -> dict[str, str]:
         """The ``COLAB_GUARD_*`` variables that ``from_env`` reads back; unset values are left out."""
-        env = {}
-        for name, (variable, kind) in ENV.items():
-            value = getattr(self, name)
-            if value is None or (kind in ("size", "rates") and not value):
-                continue
-            if kind is bool:
-                env[variable] = "1" if value else "0"
-            elif kind == "rates":
-                env[variable] = json.dumps(value)
-            else:
-                env[variable] = str(value)
-        return env
+        return {
+            s.env: s.kind.to_text(getattr(self, s.name))
+            for s in SETTINGS
+            if s.kernel and not s.kind.is_unset(getattr(self, s.name))
+        }
 
     def source(self, name: str) -> str:
         """Where a setting's value came from."""
         return self.sources.get(name, "default")
 
     def validate(self) -> None:
-        """Raise ValueError for thresholds out of order, intervals that are not positive, bad rates."""
+        """Raise ValueError for a value out of its range, thresholds out of order, bad rates."""
+        for each in SETTINGS:
+            if each.kernel:
+                each.check(getattr(self, each.name))
         if not 0 < self.warn_percent <= self.snapshot_percent <= self.critical_percent <= 100:
             raise ValueError(
                 f"colab-guard thresholds must satisfy 0 < warn ({self.warn_percent}) <= snapshot "
                 f"({self.snapshot_percent}) <= critical ({self.critical_percent}) <= 100"
             )
-        if self.interval <= 0 or self.fast_interval <= 0 or self.meter_interval <= 0:
+        if self.fast_interval <= 0:
             raise ValueError("colab-guard sampling intervals must be positive")
-        if self.keep < 1:
-            raise ValueError(f"colab-guard keeps at least 1 snapshot per notebook, not {self.keep}")
-        check_rates(self.rates)
 
     def with_values(self, values: Mapping[str, Any]) -> WatcherSettings:
         """A validated copy with ``values`` applied (ValueError where they do not fit together)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 
+from ..contract.settings import setting
 from ..readers.nvml import GpuReader, GpuReading
 
 
 def gpu_reader() -> GpuReader:
-    """An NVML reader; the server's recording (COLAB_GUARD_NVML_RECORDING, for tests and demos)
+    """An NVML reader; the server's recording (its ``nvml_recording`` setting, for tests and demos)
     stands in for the driver where it set one."""
-    recording = os.environ.get("COLAB_GUARD_NVML_RECORDING")
+    recording = os.environ.get(setting("nvml_recording").env)
     if recording:
         from ..readers.nvml_replay import ReplayNvml
 

@@ -11,6 +11,7 @@ import threading
 
 from IPython.core.error import UsageError
 
+from ..contract.channels import SNAPSHOT_REQUEST_SIGNAL
 from ..contract.settings import WatcherSettings
 from .guard import Guard
 from .identity import resolve
@@ -48,10 +49,10 @@ def load(shell) -> Guard:
 
 
 def _listen_for_snapshot_requests() -> None:
-    """SIGUSR1 from the server (enforcing a time limit) asks for a snapshot before shutdown."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGUSR1"):
+    """The server's signal (SIGUSR1) (enforcing a time limit) asks for a snapshot before shutdown."""
+    if threading.current_thread() is not threading.main_thread() or SNAPSHOT_REQUEST_SIGNAL is None:
         return
-    if signal.getsignal(signal.SIGUSR1) not in (signal.SIG_DFL, None):
+    if signal.getsignal(SNAPSHOT_REQUEST_SIGNAL) not in (signal.SIG_DFL, None):
         return  # the user's own handler wins
 
     def requested(signum, frame):
@@ -59,7 +60,7 @@ def _listen_for_snapshot_requests() -> None:
         if guard is not None:
             threading.Thread(target=guard.snapshot_before_shutdown, daemon=True).start()
 
-    signal.signal(signal.SIGUSR1, requested)
+    signal.signal(SNAPSHOT_REQUEST_SIGNAL, requested)
 
 
 def _greet_once(*args):

@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..contract.channels import SESSIONS_URL_VARIABLE, notebook_from_env
 from ..contract.files import parse_json
 from ..contract.paths import kernel_notebook
 from ..readers.environment import detect_environment
@@ -62,8 +63,8 @@ def sessions_url(env: Mapping[str, str] | None = None) -> str | None:
     """Where to ask for this runtime's sessions: ``COLAB_GUARD_SESSIONS_URL``, else Colab's own server
     on a Colab runtime, else nowhere (a plain machine has no such server to ask)."""
     env = os.environ if env is None else env
-    if env.get("COLAB_GUARD_SESSIONS_URL"):
-        return env["COLAB_GUARD_SESSIONS_URL"]
+    if env.get(SESSIONS_URL_VARIABLE):
+        return env[SESSIONS_URL_VARIABLE]
     return COLAB_SESSIONS_URL if detect_environment(env)["kind"] == "colab" else None
 
 
@@ -125,7 +126,7 @@ def resolve(env: Mapping[str, str] | None = None, connection_file: str | None = 
     """This kernel's identity: ``JPY_SESSION_NAME``, its session on the runtime's server, or its own."""
     env = os.environ if env is None else env
     kernel = kernel_id(connection_file)
-    named = env.get("JPY_SESSION_NAME") or env.get("COLAB_GUARD_NOTEBOOK")
+    named = notebook_from_env(env)
     if named:
         return Identity(named, os.path.basename(named), "JPY_SESSION_NAME (set by the Jupyter server)", True, kernel)
     url = sessions_url(env)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 
@@ -10,11 +9,12 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..contract.manifests import SnapshotError
-from ..contract.settings import CONFIGURABLE, ENV, parse_value, remember, settings_file
+from ..contract.settings import CONFIGURABLE, SETTINGS, parse_value, remember, settings_file
 from ..contract.units import human_bytes
-from . import words
 from .display import CELLS_HEADER, StatusView, cell_line
 from .monitor import DEFAULT_INTERVAL, Monitor
+
+NOTEBOOK_SETTINGS = [s.name for s in SETTINGS if s.notebook]  # by today's names
 
 USAGE = """%guard status                      everything about this runtime: accelerator, memory, disks, countdowns, cost
 %guard monitor [SECONDS | off]     a status line in this cell's output, updated every few seconds
@@ -110,15 +110,17 @@ class GuardMagics(Magics):
         path = settings_file()
         if not args:
             print(f"colab-guard settings of this kernel (set with %guard config NAME=VALUE; remembered in {path}):")
-            for name, meaning in CONFIGURABLE.items():
-                print(f"  {name:<18} {_shown(name, getattr(settings, name)):<24} {settings.source(name)}")
-                print(f"  {'':<18} {meaning}")
+            for each in SETTINGS:
+                if each.notebook:
+                    print(f"  {each.name:<18} {_shown(each.name, getattr(settings, each.name)):<24} {settings.source(each.name)}")
+                    print(f"  {'':<18} {each.notebook}")
             return
         if args[0] == "--forget":
             names = args[1:]
             unknown = [n for n in names if n not in CONFIGURABLE]
             if not names or unknown:
-                raise UsageError(f"%guard config --forget NAME...: one or more of {', '.join(CONFIGURABLE)}")
+                raise UsageError(f"%guard config --forget NAME...: one or more of {', '.join(NOTEBOOK_SETTINGS)}")
+            names = [CONFIGURABLE[n].name for n in names]
             remember(path, {}, forget=tuple(names))
             print(f"Forgotten: {', '.join(names)} (this kernel keeps its values; new kernels use the defaults).")
             return
@@ -129,7 +131,8 @@ class GuardMagics(Magics):
             if not sep:
                 raise UsageError(f"%guard config NAME=VALUE, not {arg!r}")
             if name not in CONFIGURABLE:
-                raise UsageError(f"colab-guard has no setting {name!r}; these can be set: {', '.join(CONFIGURABLE)}")
+                raise UsageError(f"colab-guard has no setting {name!r}; these can be set: {', '.join(NOTEBOOK_SETTINGS)}")
+            name = CONFIGURABLE[name].name  # an older name of it
             try:
                 values[name] = parse_value(name, text)
             except ValueError as exc:
@@ -146,7 +149,7 @@ class GuardMagics(Magics):
             where = f"not remembered ({exc})"
         for name in values:
             print(f"{name} = {_shown(name, getattr(settings, name))} for this kernel now; {where}.")
-            variable = ENV[name][0]
+            variable = CONFIGURABLE[name].env
             if variable in os.environ:
                 print(f"  Note: {variable} is set in this kernel's environment (by its server or you); it wins in new kernels.")
 
@@ -211,31 +214,11 @@ class GuardMagics(Magics):
 
 def _shown(name: str, value) -> str:
     """A setting's value as the user reads it."""
-    kind = ENV[name][1]
-    if value is None:
-        return "none" if name != "max_lifetime" else "none set (Colab: 12 h)"
-    if kind is bool:
-        return "on" if value else "off"
-    if kind == "size":
-        return words.human_bytes(value)
-    if kind == "seconds":
-        return words.format_duration(value)
-    if kind == "hours":
-        return f"{value:g} h"
-    if kind == "rates":
-        return ", ".join(f"{p}: {r['rate']:g} {r.get('unit', 'USD')}/h" for p, r in value.items()) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    if value is None and name == "max_lifetime":
+        return "none set (Colab: 12 h)"
+    return CONFIGURABLE[name].kind.shown(value)
 
 
 def _stored(name: str, value) -> str:
     """A setting's value as remembered: text that ``parse_value`` reads back to the same value."""
-    kind = ENV[name][1]
-    if value is None:
-        return "none"
-    if kind is bool:
-        return "on" if value else "off"
-    if kind == "rates":
-        return json.dumps(value)
-    return str(value)
+    return CONFIGURABLE[name].kind.to_text(value)

@@ -29,9 +29,9 @@ from .accelerators import gpu_reader
 LOG_INTERVAL = 60.0
 
 
-def read_tpus() -> tuple[list[dict], list[str]]:
-    """TPU evidence (device files under ``COLAB_GUARD_DEV_ROOT``, a test's tree, else /dev; variables)."""
-    return detect_tpu(os.environ, os.environ.get("COLAB_GUARD_DEV_ROOT") or "/dev")
+def read_tpus(dev_root: str) -> tuple[list[dict], list[str]]:
+    """TPU evidence: device files under ``dev_root`` (the ``dev_root`` setting), variables."""
+    return detect_tpu(os.environ, dev_root)
 
 
 class AcceleratorMeter:
@@ -85,7 +85,7 @@ class AcceleratorMeter:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        self.tpus, self.notes = read_tpus()
+        self.tpus, self.notes = read_tpus(self.settings.dev_root)
         if self.reader is None:
             self.reader = gpu_reader()
         while not self._stop.is_set():

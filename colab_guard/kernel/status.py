@@ -25,10 +25,10 @@ from .accelerators import read_gpus
 from .meter import read_tpus
 
 
-def accelerator_view(meter=None) -> dict[str, Any]:
+def accelerator_view(dev_root: str) -> dict[str, Any]:
     """GPUs through NVML and TPUs from their evidence, with the status and notes the panel shows."""
     gpu = read_gpus()
-    tpus, notes = read_tpus()
+    tpus, notes = read_tpus(dev_root)
     if gpu.status == "ok" or (gpu.status in ("none", "no-driver") and tpus):
         status = "ok"
     else:
@@ -72,7 +72,7 @@ def hours_view(guard, server: dict | None, attached: bool) -> dict | None:
     lines = read_accelerator_lines(guard.snapshot_dir)
     if not lines and not attached:
         return None
-    hours = with_budget(accelerator_hours(lines), guard.settings.weekly_hours)
+    hours = with_budget(accelerator_hours(lines), guard.settings.weekly_accelerator_hours)
     return {**hours, "source": "the accelerator log kernels keep in your snapshot folder"}
 
 
@@ -82,7 +82,7 @@ def gather(guard) -> dict[str, Any]:
     settings = guard.settings
     environment = detect_environment()
     server = runtime.server_state(settings, guard.snapshot_dir, now)
-    acc = accelerator_view()
+    acc = accelerator_view(settings.dev_root)
     identity = guard.identity
     try:
         snaps = guard.snapshots()

@@ -192,7 +192,7 @@ class Watcher:
             self.interrupted = False
         elif (
             percent >= s.critical_percent
-            and s.interrupt
+            and s.interrupt_cells
             and not self.interrupted
             and self.interrupt is not None
             and self.neighbours.verdict() in ("here", "unknown")  # never stop a notebook whose memory is flat
@@ -259,7 +259,7 @@ class Watcher:
     def _background_due(self) -> bool:
         """Idle after a cell changed things: bring the snapshot up to date, throttled."""
         s, state = self.settings, self.cell_state
-        if not s.background or not self.dirty or state.get("executing"):
+        if not s.background_snapshots or not self.dirty or state.get("executing"):
             return False
         idle_since = state.get("idle_since")
         if idle_since is None or time.time() - idle_since < s.background_idle:
@@ -375,7 +375,7 @@ class Watcher:
                 self.namespace,
                 self.snapshot_dir,
                 self.settings.notebook,
-                self.settings.keep,
+                self.settings.keep_snapshots,
                 self.hidden,
                 memory,
                 reason,

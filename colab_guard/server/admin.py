@@ -13,25 +13,10 @@ import os
 import jupyter_core.paths
 from traitlets.config.loader import Config, JSONFileConfigLoader, PyFileConfigLoader
 
+from ..contract.settings import SETTINGS
+
 # The settings a user cannot override once an admin has set them system-wide.
-ADMIN_FIXED = (
-    "enforce",
-    "idle_timeout",
-    "idle_check_interval",
-    "max_lifetime",
-    "memory_limit",
-    "kernel_watcher",
-    "interrupt_cells",
-    "hard_limit",
-    "warn_percent",
-    "snapshot_percent",
-    "critical_percent",
-    "keep_snapshots",
-    "snapshot_dir",
-    "shared_heartbeats",
-    "rates",
-    "weekly_accelerator_hours",
-)
+ADMIN_FIXED = tuple(s.name for s in SETTINGS if s.admin)
 
 
 def system_config_dirs() -> list[str]:

@@ -16,6 +16,8 @@ import os
 import sys
 from dataclasses import dataclass
 
+from ..contract.channels import setting_variable
+
 COLAB_ORIGIN = "https://colab.research.google.com"
 DEFAULT_PORT = 8888
 
@@ -143,8 +145,9 @@ def effective_settings(argv: list[str]) -> tuple[list[Setting], list[str]]:
     settings = []
     for name in sorted(own):
         source = sources.get(name, "default")
-        if name == "snapshot_dir" and source == "default" and os.environ.get("COLAB_GUARD_SNAPSHOT_DIR"):
-            source = "environment (COLAB_GUARD_SNAPSHOT_DIR)"
+        variable = setting_variable(name)
+        if name == "snapshot_dir" and source == "default" and os.environ.get(variable):
+            source = f"environment ({variable})"
         help_text = " ".join((own[name].help or "").split())
         settings.append(Setting(name, getattr(app, name), source, help_text))
     return settings, files

@@ -4,9 +4,9 @@ the snapshot of busy kernels before the hub's culler ends the server."""
 from __future__ import annotations
 
 import os
-import signal
 import time
 
+from ..contract.channels import SNAPSHOT_REQUEST_SIGNAL
 from ..contract.heartbeat import read_heartbeat
 from .hub_clock import seconds_to_imminent_cull
 
@@ -50,11 +50,13 @@ class Enforcer:
             await self.kernel_manager.shutdown_kernel(kernel_id)
 
     def _ask_snapshot(self, kernel: dict, now: float) -> None:
-        """SIGUSR1: the kernel's watcher saves the variables (and says why in the running cell)."""
+        """The snapshot request (SIGUSR1): the kernel's watcher saves the variables (and says why in the running cell)."""
         beat = read_heartbeat(self.app.snapshot_dir, self.launcher.notebooks.get(kernel["id"])) or {}
         self._snapshot_asked[kernel["id"]] = (now, beat.get("last_snapshot"))
+        if SNAPSHOT_REQUEST_SIGNAL is None:
+            return
         try:
-            os.kill(kernel["pid"], signal.SIGUSR1)
+            os.kill(kernel["pid"], SNAPSHOT_REQUEST_SIGNAL)
         except OSError:
             pass
 

@@ -129,7 +129,9 @@ class HubClock:
         else:
             raise ValueError("the hub's answer has no last_activity (the token may lack read:users:activity)")
 
-    def view(self, now: float, own_activity: float | None, connections: int, busy: int, timeout: int, every: int) -> dict:
+    def view(
+        self, now: float, own_activity: float | None, connections: int, busy: int, timeout: float | None, every: float | None
+    ) -> dict:
         """The culler's countdown and what keeps this server alive, as the sessions payload serves it."""
         proxied = max(self.requests.last.values(), default=None)
         known = [t for t in (self.last_activity, proxied, own_activity) if t is not None]
@@ -165,7 +167,7 @@ class HubClock:
             out.append({"source": "busy-kernel", "count": busy, "last": iso(own_activity)})
         return out
 
-    def _message(self, now: float, sources: list[dict], connections: int, timeout: int, ends: float | None) -> str:
+    def _message(self, now: float, sources: list[dict], connections: int, timeout: float | None, ends: float | None) -> str:
         """One sentence a user acts on: what the hub counts now, and what follows."""
         after = f" in {human_duration(timeout)}" if timeout else ""
         if connections:

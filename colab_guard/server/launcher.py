@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 
+from ..contract.channels import notebook_from_env
 from ..contract.heartbeat import read_heartbeat
 from ..contract.manifests import latest_summary
 from ..contract.paths import is_kernel_notebook, kernel_notebook
@@ -84,7 +85,7 @@ class KernelLauncher:
             return
         env, extra_arguments = kernel_launch_env(kernel)
         # a kernel started without a notebook files its heartbeat under its own identity
-        notebook = env.get("JPY_SESSION_NAME") or kernel_notebook(kernel_id)
+        notebook = notebook_from_env(env) or kernel_notebook(kernel_id)
         self.notebooks[kernel_id] = notebook
         if EXTENSION_ARG in extra_arguments:
             self.with_watcher.add(kernel_id)
@@ -127,7 +128,7 @@ class KernelLauncher:
             if kernel is None:
                 continue  # shut down (its post-mortem, if it died, is already recorded)
             env, _ = kernel_launch_env(kernel)
-            renamed = env.get("JPY_SESSION_NAME")
+            renamed = notebook_from_env(env)
             if renamed and renamed != notebook:
                 self.notebooks[kernel_id] = renamed
                 try:

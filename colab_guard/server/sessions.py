@@ -90,7 +90,7 @@ class SessionTracker:
             started = self.app.hub_clock.started or started
         else:
             idle_end = last_activity + app.idle_timeout if app.idle_timeout and last_activity else None
-            idle_by = idle_end + app.idle_check_interval if idle_end is not None else None
+            idle_by = idle_end + (app.idle_check_interval or 0) if idle_end is not None else None
         lifetime_end = started + app.max_lifetime if app.max_lifetime and started else None
         return {
             "started": iso(started),

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from colab_guard.contract.files import parse_json
 from colab_guard.contract.heartbeat import read_heartbeat_file
 from colab_guard.contract.manifests import read_manifest
-from colab_guard.contract.settings import CONFIGURABLE, parse_seconds, parse_value
+from colab_guard.contract.setting_kinds import parse_seconds
+from colab_guard.contract.settings import CONFIGURABLE, parse_value
 from colab_guard.contract.units import human_bytes, parse_size
 from colab_guard.kernel.identity import from_session, session_of
 

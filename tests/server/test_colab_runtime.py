@@ -409,7 +409,7 @@ def test_local_runtime_command_serves_colab_with_the_watcher_in_its_kernels(loca
     (kernel,) = [p for p in server.children(recursive=True) if any(kernel_id in part for part in cmdline(p))]
     runtime.kernel_pids.append(kernel.pid)
     assert "--ext=colab_guard" in kernel.cmdline()
-    assert kernel.environ()["COLAB_GUARD_KEEP"] == "5" and kernel.environ()["COLAB_GUARD_MEMORY_LIMIT"] == str(3 << 30)
+    assert kernel.environ()["COLAB_GUARD_KEEP_SNAPSHOTS"] == "5" and kernel.environ()["COLAB_GUARD_MEMORY_LIMIT"] == str(3 << 30)
 
     # And `colab-guard config` says where each of those settings came from
     shown = subprocess.run([*command(), "config"], env=runtime_env, capture_output=True, text=True, check=True).stdout
