@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run every colab-guard check on this machine, installing what they need first:
-#   linters (ruff, mypy, ESLint, Prettier, stylelint), Python tests (pytest: real jupyter_server, real kernels, real cgroups,
+#   linters (ruff, mypy, ESLint, Prettier, stylelint), the docs (Sphinx), Python tests (pytest: real jupyter_server, real kernels, real cgroups,
 #   a real JupyterHub and a real Prometheus), TypeScript unit tests
 #   (jest) and UI tests (Galata/Playwright driving real JupyterLab in Debian's Chromium).
 set -euo pipefail
@@ -21,7 +21,7 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
 fi
 
 # The package, its test dependencies and the built labextension (the build hook runs jlpm).
-python -m pip install -q -e ".[dev,test]"
+python -m pip install -q -e ".[dev,test,docs]"
 # PyTorch's CPU build, for the snapshot tests of tensors and modules (they skip where it is missing)
 python -m pip install -q "torch==2.13.0+cpu" || echo "PyTorch's CPU build is not available: torch tests will skip"
 
@@ -37,6 +37,8 @@ ruff check . || status=$?
 ruff format --check . || status=$?
 mypy || status=$?
 jlpm lint:check || status=$?
+echo "== Docs (Sphinx, warnings as errors)"
+python -m sphinx -W --keep-going -q -b html docs docs/_build/html || status=$?
 echo "== Python tests (pytest)"
 python -m pytest || status=$?
 echo "== TypeScript unit tests (jest)"
