@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -25,7 +26,7 @@ def write_small_file(path: str, data: bytes, durable: bool = True, mode: int = 0
         os.close(fd)
 
 
-def write_json_atomic(path: str, payload: dict[str, Any], durable: bool = True, mode: int = 0o600) -> None:
+def write_json_atomic(path: str, payload: Mapping[str, Any], durable: bool = True, mode: int = 0o600) -> None:
     """Replace ``path`` with JSON atomically (new temporary file, rename); ``durable`` also fsyncs.
 
     Never writes through a link: the temporary file is new (``O_EXCL``) and a rename replaces a

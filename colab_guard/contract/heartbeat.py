@@ -8,11 +8,52 @@ heartbeats are trusted, unless an admin allows a shared read-only view (``shared
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, TypedDict
 
 from .files import parse_json
 from .ownership import SnapshotError, check_private_dir, check_snapshot_dir, notebook_dir, private_dir, read_private
 from .paths import snapshot_root, user_folder
+from .typed_json import conforms
+
+FORMAT = 1  # a newer kernel's heartbeat with a higher format is still read: fields only get added
+
+
+class HeartbeatFields(TypedDict):
+    """What every heartbeat holds: whose it is."""
+
+    format: int
+    pid: int
+
+
+class Heartbeat(HeartbeatFields, total=False):
+    """A heartbeat as written (with every field) and read (an older kernel's may lack some): the
+    kernel's last word, and what a post-mortem needs."""
+
+    time: float
+    clean_exit: bool
+    notebook: str | None
+    working_set: int | None
+    limit: int | None
+    percent: float | None
+    peak_percent: float
+    oom_kills: int | None
+    # where the server looks, after the kernel is gone, to see whether the OOM killer struck
+    cgroup_path: str | None
+    cgroup_version: str | None
+    last_snapshot: str | None
+    # for the GPU out-of-memory explanation of another kernel: is this one doing anything?
+    executing: bool
+    idle_since: float | None
+    cells: list[dict[str, Any]]  # memory by cell, only where the heartbeat is not shared with other users
+
+
+def decode_heartbeat(value: object) -> Heartbeat | None:
+    """A heartbeat read from a file: the payload, where it is one (a kernel before the format was
+    versioned wrote no ``format``: it counts as format 1), else None."""
+    if isinstance(value, dict) and "format" not in value:
+        value = {"format": FORMAT, **value}
+    return value if conforms(value, Heartbeat) else None  # type: ignore[return-value]
+
 
 HEARTBEAT = "heartbeat.json"
 MAX_HEARTBEAT = 1 << 16  # bytes read at most: a heartbeat is a few hundred
@@ -26,7 +67,7 @@ def heartbeat_path(snapshot_dir: str, notebook: str | None) -> str:
     return os.path.join(snapshot_root(snapshot_dir, notebook), HEARTBEAT)
 
 
-def read_heartbeat(snapshot_dir: str, notebook: str | None) -> dict[str, Any] | None:
+def read_heartbeat(snapshot_dir: str, notebook: str | None) -> Heartbeat | None:
     """The last heartbeat of a notebook's kernel, or None (also where it is not the user's own)."""
     try:
         root = notebook_dir(snapshot_dir, notebook)
@@ -40,7 +81,7 @@ def cells_path(snapshot_dir: str, notebook: str | None) -> str:
     return os.path.join(snapshot_root(snapshot_dir, notebook), CELLS)
 
 
-def read_cells(snapshot_dir: str, notebook: str | None, beat: dict[str, Any]) -> list[Any] | None:
+def read_cells(snapshot_dir: str, notebook: str | None, beat: Heartbeat) -> list[Any] | None:
     """A kernel's memory by cell: in its heartbeat, or (shared heartbeats) in its private cells file."""
     cells = beat.get("cells")
     if cells is None:
@@ -63,16 +104,15 @@ def make_private(snapshot_dir: str, notebook: str | None) -> None:
             continue
 
 
-def read_heartbeat_file(path: str, owner: int | None = None) -> dict[str, Any] | None:
-    """One heartbeat file's content, or None where it is missing, unreadable, a link, or not ``owner``'s (the euid's)."""
+def read_heartbeat_file(path: str, owner: int | None = None) -> Heartbeat | None:
+    """One heartbeat, or None where it is missing, unreadable, a link, not ``owner``'s (the euid's) or not a heartbeat."""
     try:
-        beat = parse_json(read_private(path, MAX_HEARTBEAT, owner))
+        return decode_heartbeat(parse_json(read_private(path, MAX_HEARTBEAT, owner)))
     except (OSError, ValueError, SnapshotError):
         return None
-    return beat if isinstance(beat, dict) else None
 
 
-def own_heartbeats(snapshot_dir: str) -> list[dict[str, Any]]:
+def own_heartbeats(snapshot_dir: str) -> list[Heartbeat]:
     """Every heartbeat in the current user's folder: the last word of each of their notebooks' kernels."""
     try:
         user = private_dir(snapshot_dir, user_folder())
@@ -81,7 +121,7 @@ def own_heartbeats(snapshot_dir: str) -> list[dict[str, Any]]:
     return _heartbeats_in(user, os.geteuid())
 
 
-def shared_heartbeats(snapshot_dir: str) -> list[tuple[int, dict[str, Any]]]:
+def shared_heartbeats(snapshot_dir: str) -> list[tuple[int, Heartbeat]]:
     """(owner's uid, heartbeat) of every user's kernels, read-only: for a machine whose users share GPUs.
 
     A heartbeat counts only where it, its folder and its user's folder belong to the uid that
@@ -106,7 +146,7 @@ def shared_heartbeats(snapshot_dir: str) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
-def _heartbeats_in(user_dir: str, owner: int) -> list[dict[str, Any]]:
+def _heartbeats_in(user_dir: str, owner: int) -> list[Heartbeat]:
     try:
         keys = sorted(os.listdir(user_dir))
     except OSError:

@@ -17,16 +17,73 @@ import os
 import shutil
 import stat
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from .files import parse_json
 from .ownership import SnapshotError as SnapshotError
 from .ownership import UnsafePathError, check_private_dir, notebook_dir, private_dir, read_private
 from .paths import user_folder
-
-Manifest = dict[str, Any]  # manifest.json as read, with "_path" added
+from .typed_json import misfits
 
 FORMAT = 1
+
+
+class GroupFields(TypedDict):
+    """A group of variables that share objects: one pickle stream and its array data."""
+
+    names: list[str]
+    stream: str
+    stream_size: int
+    data: str
+    data_size: int
+
+
+class Group(GroupFields, total=False):
+    stream_xxh3: str  # checksums, checked before a byte is unpickled
+    entries: list[dict[str, Any]]  # the arrays in the data file: offset, size, checksum, dtype...
+    reused_from: str | None  # the snapshot whose unchanged files this one links
+
+
+class VariableFields(TypedDict):
+    type: str
+
+
+class Variable(VariableFields, total=False):
+    group: str
+    nbytes: int | None  # None where its size could not be measured
+    frozen_copy: bool  # changing while saved: a copy of one moment
+    from_snapshot: str  # saved earlier, unchanged since (or changing too fast to save again)
+    from_created_ts: float
+
+
+class ManifestFields(TypedDict):
+    """What every reader of a manifest relies on."""
+
+    id: str
+    created: str
+    created_ts: float
+    variables: dict[str, Variable]
+    groups: dict[str, Group]
+
+
+class Manifest(ManifestFields, total=False):
+    """``manifest.json`` as written (every field) and read (``_path`` added: the snapshot's folder)."""
+
+    format: int
+    notebook: str | None
+    reason: str | None
+    python: str
+    pid: int
+    memory: dict[str, Any] | None
+    modules: dict[str, str]  # variable name -> module imported again on restore
+    skipped: dict[str, str]  # variable name -> why it was not saved
+    bytes_written: int
+    bytes_reused: int
+    seconds: float
+    renamed_from: str | None  # the notebook it was taken in, before a rename
+    _path: str
+
+
 MANIFEST = "manifest.json"
 MAX_MANIFEST = 16 << 20  # read at most this much of one (a manifest lists variables and data parts)
 
@@ -48,29 +105,14 @@ def read_manifest(path: str) -> Manifest:
     return manifest
 
 
-# The fields every reader of a manifest relies on, with their types.
-_REQUIRED: dict[str, type | tuple[type, ...]] = {
-    "id": str,
-    "created": str,
-    "created_ts": (int, float),
-    "variables": dict,
-    "groups": dict,
-}
-
-
 def _check_manifest(manifest: Any, path: str) -> Manifest:
     """ValueError unless ``manifest`` has the fields and types colab-guard reads: a broken one is skipped."""
     if not isinstance(manifest, dict):
         raise ValueError(f"{path}: the manifest is not a JSON object")
-    wrong = [key for key, kind in _REQUIRED.items() if not isinstance(manifest.get(key), kind)]
-    groups = manifest["groups"] if isinstance(manifest.get("groups"), dict) else {}
-    if not wrong and not all(isinstance(g, dict) and {"stream_size", "data_size", "names"} <= set(g) for g in groups.values()):
-        wrong = ["groups"]
-    if not wrong and not all(isinstance(v, dict) and "type" in v for v in manifest["variables"].values()):
-        wrong = ["variables"]
+    wrong = misfits(manifest, Manifest)
     if wrong:
         raise ValueError(f"{path}: not a colab-guard manifest (missing or malformed: {', '.join(wrong)})")
-    return manifest
+    return manifest  # type: ignore[return-value]
 
 
 def latest_manifest(snapshot_dir: str, notebook: str | None) -> Manifest | None:

@@ -33,7 +33,7 @@ def move_snapshots(snapshot_dir: str, old: str | None, new: str | None) -> int:
             os.rename(os.path.join(source, snap), os.path.join(target, snap))
             manifest = read_manifest(os.path.join(target, snap))
             manifest.pop("_path")
-            manifest.update(notebook=new, renamed_from=manifest.get("renamed_from") or old)
+            manifest["notebook"], manifest["renamed_from"] = new, manifest.get("renamed_from") or old
             write_json_atomic(os.path.join(target, snap, MANIFEST), manifest)
             moved += 1
     return moved

@@ -129,10 +129,10 @@ class _Bool(Kind):
         raise ValueError(f"is on or off, not {text!r}")
 
     def to_text(self, value: Any) -> str:
-        return "on" if value else "off"
+        return "1" if value else "0"
 
     def shown(self, value: Any) -> str:
-        return self.to_text(value)
+        return "on" if value else "off"
 
 
 class _Text(Kind):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from ..contract.heartbeat import own_heartbeats, shared_heartbeats
+from ..contract.heartbeat import Heartbeat, own_heartbeats, shared_heartbeats
 from ..contract.units import human_bytes
 
 REMEDIES = [
@@ -37,13 +37,13 @@ def is_gpu_oom(exc: BaseException | None) -> bool:
     return isinstance(exc, RuntimeError) and "CUDA out of memory" in text
 
 
-def kernels_by_pid(snapshot_dir: str, shared: bool = False) -> dict[int, dict]:
+def kernels_by_pid(snapshot_dir: str, shared: bool = False) -> dict[int, Heartbeat]:
     """The user's kernels' last heartbeats (pid, notebook, idle since), keyed by pid.
 
     With ``shared`` (``ColabGuard.shared_heartbeats``) other users' kernels too, each only where
     its pid is a process of the user whose heartbeat names it.
     """
-    out: dict[int, dict] = {}
+    out: dict[int, Heartbeat] = {}
     for beat in own_heartbeats(snapshot_dir):
         if isinstance(beat.get("pid"), int) and not beat.get("clean_exit"):
             out[beat["pid"]] = beat
@@ -61,7 +61,7 @@ def _process_owner(pid: int) -> int | None:
         return None
 
 
-def explain(gpus: list[dict], own_pids: set[int], kernels: dict[int, dict], now: float | None = None) -> str:
+def explain(gpus: list[dict], own_pids: set[int], kernels: dict[int, Heartbeat], now: float | None = None) -> str:
     """The explanation to show after the error, from an NVML reading and the kernels' heartbeats."""
     now = time.time() if now is None else now
     if not gpus:

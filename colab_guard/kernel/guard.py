@@ -12,7 +12,7 @@ import types
 import psutil
 
 from ..contract.heartbeat import heartbeat_path, pid_alive, read_heartbeat
-from ..contract.manifests import SnapshotError, list_snapshots, notebook_snapshots
+from ..contract.manifests import Manifest, SnapshotError, list_snapshots, notebook_snapshots
 from ..contract.ownership import probe_snapshot_dir
 from ..contract.paths import default_snapshot_dir
 from ..contract.renames import move_snapshots
@@ -241,10 +241,8 @@ class Guard:
     def snapshot_before_shutdown(self) -> None:
         """The server asked for a snapshot (SIGUSR1): its limit, or the hub's culler, ends this kernel
         soon. Where the hub is why, the running cell's output says so first."""
-        state = runtime.server_state(self.settings, self.snapshot_dir) or {}
-        hub = next(
-            (w["message"] for w in state.get("warnings") or [] if isinstance(w, dict) and w.get("kind") == "hub-cull"), None
-        )
+        state = runtime.server_state(self.settings, self.snapshot_dir)
+        hub = next((w["message"] for w in state["warnings"] if w["kind"] == "hub-cull"), None) if state else None
         if hub:
             self._notify("warning", hub)
         self.watcher.snapshot("before the hub stops this server" if hub else "requested before shutdown")
@@ -287,7 +285,7 @@ class Guard:
             lines.append(f"There is no snapshot of yours in {self.snapshot_dir}.")
         return "\n".join(lines)
 
-    def snapshots(self, every: bool = False) -> list[dict]:
+    def snapshots(self, every: bool = False) -> list[Manifest]:
         """This notebook's snapshots (or every notebook's), newest first."""
         if every:
             return list_snapshots(self.snapshot_dir)
@@ -314,8 +312,9 @@ class Guard:
             else "died"
         )
         line = "The previous kernel of this notebook " + cause
-        if beat.get("working_set") and beat.get("limit"):
-            line += f" at {beat['working_set'] / GiB:.1f} of {beat['limit'] / GiB:.1f} GiB"
+        working_set, limit = beat.get("working_set"), beat.get("limit")
+        if working_set and limit:
+            line += f" at {working_set / GiB:.1f} of {limit / GiB:.1f} GiB"
         if snaps:
             snap = snaps[0]
             when = time.strftime("%H:%M", time.localtime(snap["created_ts"]))

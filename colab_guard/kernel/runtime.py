@@ -8,45 +8,32 @@ know by itself, and how it knows it.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from typing import Any
 
 import psutil
 
-from ..contract.server_state import STALE_SECONDS, read_server_state
+from ..contract.server_state import STALE_SECONDS, ServerState, read_server_state
 from ..contract.settings import WatcherSettings
+from ..contract.times import epoch
 
 # Colab's documented maximum: "notebooks can run for at most 12 hours" (free tier; paid tiers longer).
 COLAB_MAX_LIFETIME = 12 * 3600.0
 
 
-def epoch(value: object) -> float | None:
-    """Epoch seconds from the server's ISO 8601 strings (or numbers); None otherwise."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)).timestamp()
-
-
-def server_state(settings: WatcherSettings, snapshot_dir: str, now: float | None = None) -> dict[str, Any] | None:
+def server_state(settings: WatcherSettings, snapshot_dir: str, now: float | None = None) -> ServerState | None:
     """The state of the colab-guard server that started this kernel, if it is fresh; with its age."""
     state = read_server_state(snapshot_dir, settings.server)
     if state is None:
         return None
     now = time.time() if now is None else now
-    age = now - float(state.get("time") or 0)
+    age = now - state["time"]
     return None if age > STALE_SECONDS else {**state, "age": round(age, 1)}
 
 
-def runtime_start(server: dict[str, Any] | None) -> tuple[float, str]:
+def runtime_start(server: ServerState | None) -> tuple[float, str]:
     """When the runtime started, and how that is known."""
-    started = epoch((server or {}).get("server", {}).get("started"))
+    started = epoch(server["server"].get("started") if server else None)
     if started is not None:
         return started, "when the colab-guard server started"
     try:
@@ -55,10 +42,10 @@ def runtime_start(server: dict[str, Any] | None) -> tuple[float, str]:
         return psutil.Process().create_time(), "when this kernel started (the runtime may be older)"
 
 
-def lifetime(settings: WatcherSettings, environment: str, server: dict[str, Any] | None, now: float) -> dict[str, Any]:
+def lifetime(settings: WatcherSettings, environment: str, server: ServerState | None, now: float) -> dict[str, Any]:
     """The runtime's age against its maximum lifetime, each with where it comes from."""
     started, how = runtime_start(server)
-    policy = (server or {}).get("policy", {}).get("max_lifetime") or {}
+    policy = (server["policy"].get("max_lifetime") if server else None) or {}
     if server is not None:
         maximum, source = policy.get("value"), f"{policy.get('source', 'ColabGuard.max_lifetime')}, from the colab-guard server"
     elif settings.max_lifetime:
@@ -82,18 +69,18 @@ def lifetime(settings: WatcherSettings, environment: str, server: dict[str, Any]
 def idle(
     settings: WatcherSettings,
     environment: str,
-    server: dict[str, Any] | None,
+    server: ServerState | None,
     kernel_id: str | None,
     idle_since: float | None,
     now: float,
 ) -> dict[str, Any]:
     """What is known of the idle disconnect: a countdown where something here decides it, else why not."""
     if server is not None:
-        mine = (server.get("kernels") or {}).get(kernel_id or "") or {}
-        view = server.get("server") or {}
+        mine = server["kernels"].get(kernel_id or "")
+        view = server["server"]
         candidates = []
-        if mine.get("cull_at"):
-            candidates.append((epoch(mine["cull_at"]), mine.get("cull_reason") or "idle-culling"))
+        if mine is not None and mine["cull_at"]:
+            candidates.append((epoch(mine["cull_at"]), mine["cull_reason"] or "idle-culling"))
         if view.get("idle_disconnect_at"):
             candidates.append((epoch(view["idle_disconnect_at"]), "idle-timeout"))
         known = [(at, why) for at, why in candidates if at is not None and why != "max-lifetime"]

@@ -16,6 +16,7 @@ from typing import Any
 from ..contract.accelerator_log import read_accelerator_lines
 from ..contract.manifests import SnapshotError
 from ..contract.paths import on_drive
+from ..contract.server_state import ServerState
 from ..readers.environment import detect_environment
 from ..readers.host import disk_usage
 from ..usage.hours import accelerator_hours, with_budget
@@ -65,10 +66,11 @@ def disks(snapshot_dir: str) -> dict[str, dict]:
     return out
 
 
-def hours_view(guard, server: dict | None, attached: bool) -> dict | None:
+def hours_view(guard, server: ServerState | None, attached: bool) -> dict | None:
     """Accelerator hours over the last 7 days against the weekly budget: the server's, else the kernels' own log."""
-    if server is not None and server.get("accelerator_hours") is not None:
-        return {**server["accelerator_hours"], "source": "the colab-guard server's usage log"}
+    served = server["accelerator_hours"] if server is not None else None
+    if served is not None:
+        return {**served, "source": "the colab-guard server's usage log"}
     lines = read_accelerator_lines(guard.snapshot_dir)
     if not lines and not attached:
         return None

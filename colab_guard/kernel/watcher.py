@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 
 from ..contract.files import write_json_atomic
-from ..contract.heartbeat import cells_path, heartbeat_path, make_private
+from ..contract.heartbeat import FORMAT as HEARTBEAT_FORMAT
+from ..contract.heartbeat import Heartbeat, cells_path, heartbeat_path, make_private
 from ..contract.manifests import SnapshotError
 from ..contract.ownership import notebook_dir
 from ..contract.renames import finish_rename, renamed_to
@@ -455,7 +456,8 @@ class Watcher:
 
     def _write_heartbeat(self, clean: bool = False) -> None:
         reading = self.last
-        payload = {
+        payload: Heartbeat = {
+            "format": HEARTBEAT_FORMAT,
             "pid": os.getpid(),
             "time": time.time(),
             "clean_exit": clean,
@@ -465,11 +467,9 @@ class Watcher:
             "percent": None if reading is None else reading.percent,
             "peak_percent": self.peak_percent,
             "oom_kills": None if reading is None or reading.cgroup is None else reading.cgroup.get("oom_kills"),
-            # where the server looks, after this process is gone, to see whether the OOM killer struck
             "cgroup_path": None if reading is None or reading.cgroup is None else reading.cgroup.get("path"),
             "cgroup_version": None if reading is None or reading.cgroup is None else reading.cgroup.get("version"),
             "last_snapshot": None if self.last_snapshot is None else self.last_snapshot.id,
-            # for the GPU OOM explanation of another kernel: is this one doing anything?
             "executing": self.cell_state.get("executing", False),
             "idle_since": self.cell_state.get("idle_since"),
         }

@@ -2,26 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-
-
-def epoch(value: dt.datetime | str | None) -> float | None:
-    """Seconds since the epoch from a datetime or an ISO 8601 string (naive means UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.timestamp()
-
-
-def iso(seconds: float | None) -> str | None:
-    """An ISO 8601 UTC string ending in Z, or None."""
-    if seconds is None:
-        return None
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def next_check_after(deadline: float, next_check: float, interval: float) -> float:

@@ -41,8 +41,8 @@ class Enforcer:
                 if asked is None:
                     self._ask_snapshot(kernel, now)
                     continue
-                beat = read_heartbeat(self.app.snapshot_dir, notebook) or {}
-                if beat.get("last_snapshot") == asked[1] and now - asked[0] < SNAPSHOT_GRACE:
+                beat = read_heartbeat(self.app.snapshot_dir, notebook)
+                if (beat.get("last_snapshot") if beat else None) == asked[1] and now - asked[0] < SNAPSHOT_GRACE:
                     continue  # still saving
             self._snapshot_asked.pop(kernel_id, None)
             self.enforced[kernel_id] = {"reason": kernel["cull_reason"], "at": now, "notebook": notebook}
@@ -51,8 +51,8 @@ class Enforcer:
 
     def _ask_snapshot(self, kernel: dict, now: float) -> None:
         """The snapshot request (SIGUSR1): the kernel's watcher saves the variables (and says why in the running cell)."""
-        beat = read_heartbeat(self.app.snapshot_dir, self.launcher.notebooks.get(kernel["id"])) or {}
-        self._snapshot_asked[kernel["id"]] = (now, beat.get("last_snapshot"))
+        beat = read_heartbeat(self.app.snapshot_dir, self.launcher.notebooks.get(kernel["id"]))
+        self._snapshot_asked[kernel["id"]] = (now, beat.get("last_snapshot") if beat else None)
         if SNAPSHOT_REQUEST_SIGNAL is None:
             return
         try:

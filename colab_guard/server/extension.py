@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
 
 from ..contract.ownership import SnapshotError
-from ..contract.server_state import remove_server_state, write_server_state
+from ..contract.server_state import ServerStateFields, remove_server_state, write_server_state
 from ..readers.host import CpuReader
 from ..readers.memory import MemoryReader
 from ..readers.nvml import GpuReader
@@ -105,7 +104,7 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         if self.enforce:
             await self._step("enforcement", self.enforcer.enforce, payload)
         # the kernels' %guard status and monitor read the same countdowns, cost and advice
-        state = {"pid": os.getpid(), "environment": self.sampler.environment, **self.sessions.state_for_kernels(payload)}
+        state = self.sessions.state_for_kernels(payload, self.sampler.environment)
         await asyncio.get_running_loop().run_in_executor(None, self._write_state, state)
         if self.hub_clock is not None:  # after the state: the kernels asked to snapshot read why there
             await self._step("before the hub culls", self.enforcer.before_hub_cull, payload)
@@ -125,7 +124,7 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         self._housekeeping_errors.pop(name, None)
         return result
 
-    def _write_state(self, state: dict) -> None:
+    def _write_state(self, state: ServerStateFields) -> None:
         try:
             write_server_state(self.snapshot_dir, self.server_id, state)
         except (OSError, SnapshotError) as exc:

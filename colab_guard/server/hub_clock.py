@@ -22,8 +22,8 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.web import OutputTransform
 
 from ..contract.files import parse_json
+from ..contract.times import epoch, iso
 from ..contract.units import human_duration
-from .countdown import epoch, iso
 
 # The hub is asked this often (it polls its proxy every 5 min by default; a thousand servers asking
 # every 10 s would be a hundred requests a second), and every NEAR_REFRESH_SECONDS within

@@ -5,12 +5,12 @@ from __future__ import annotations
 import signal
 import time
 
-from ..contract.heartbeat import own_heartbeats, pid_alive
+from ..contract.heartbeat import Heartbeat, own_heartbeats, pid_alive
 from ..contract.manifests import latest_summary
 from ..readers.cgroup import Cgroup, read_memory
 
 
-def _oom_kills_now(beat: dict) -> int | None:
+def _oom_kills_now(beat: Heartbeat) -> int | None:
     """The OOM-kill counter of the cgroup the dead kernel was in, read again now."""
     path, version = beat.get("cgroup_path"), beat.get("cgroup_version")
     if not path or not version:
@@ -21,7 +21,7 @@ def _oom_kills_now(beat: dict) -> int | None:
         return None
 
 
-def diagnose(exit_code: int | None, beat: dict | None, warn_percent: float) -> dict:
+def diagnose(exit_code: int | None, beat: Heartbeat | None, warn_percent: float) -> dict:
     """Why a kernel died, from its exit status and its last heartbeat."""
     sig = -exit_code if exit_code is not None and exit_code < 0 else None
     signame = signal.Signals(sig).name if sig and sig in signal.Signals._value2member_map_ else None

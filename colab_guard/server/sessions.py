@@ -11,14 +11,18 @@ lifetime limits).
 
 from __future__ import annotations
 
+import os
 import time
 
 from jupyter_server.utils import ensure_async
 
 from ..contract.heartbeat import read_cells, read_heartbeat
+from ..contract.server_state import FORMAT as SERVER_STATE_FORMAT
+from ..contract.server_state import ServerStateFields
+from ..contract.times import epoch, iso
 from ..readers.host import oom_score
 from ..usage.hours import accelerator_hours, with_budget
-from .countdown import epoch, idle_cull_at, iso, seconds_left
+from .countdown import idle_cull_at, seconds_left
 from .hub_clock import busy_cull_warning
 from .jupyter_adapter import culler_next_check, find_kernel, kernel_connections, kernel_process
 
@@ -247,10 +251,14 @@ class SessionTracker:
         }
 
     @staticmethod
-    def state_for_kernels(payload: dict) -> dict:
+    def state_for_kernels(payload: dict, environment: dict) -> ServerStateFields:
         """What the kernels this server started read from its state file (``contract.server_state``):
         the panel's countdowns, policy, cost and advice, each kernel's own countdown by its id."""
         return {
+            "format": SERVER_STATE_FORMAT,
+            "pid": os.getpid(),
+            "time": time.time(),
+            "environment": environment,
             "server": payload["server"],
             "policy": payload["policy"],
             "kernels": {

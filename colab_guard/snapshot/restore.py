@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from ..contract.manifests import SnapshotError, list_snapshots, read_manifest, snapshot_ids
+from ..contract.manifests import Group, Manifest, SnapshotError, list_snapshots, read_manifest, snapshot_ids
 from ..contract.ownership import notebook_dir, open_private
 from . import pickling
 
@@ -52,7 +52,8 @@ def restore_snapshot(
                 failed[alias] = f"import {module} failed: {exc}"
     for gid, group in manifest["groups"].items():
         # a group kept from an earlier snapshot restores only the names this snapshot took from it
-        group_names = [n for n in group["names"] if n in wanted and manifest["variables"].get(n, {}).get("group") == gid]
+        variables = manifest["variables"]
+        group_names = [n for n in group["names"] if n in wanted and n in variables and variables[n].get("group") == gid]
         if not group_names:
             continue
         try:
@@ -74,7 +75,7 @@ def restore_snapshot(
     return RestoreResult(manifest["id"], sorted(restored), failed, modules, notes)
 
 
-def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict:
+def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> Manifest:
     """This notebook's newest snapshot, or the one named: of this notebook, else of any of the
     user's notebooks (naming it is the user's choice to load another notebook's variables)."""
     try:
@@ -98,7 +99,7 @@ def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> dict
     raise SnapshotError(f"snapshot {snapshot!r} {'is ambiguous' if matches else 'not found'}; available: {available}")
 
 
-def _load_group(path: str, group: dict, use_mmap: bool, namespace: dict):
+def _load_group(path: str, group: Group, use_mmap: bool, namespace: dict):
     entries = group["entries"]
     data_path = os.path.join(path, group["data"])
     with os.fdopen(open_private(data_path), "rb", buffering=0) as data:  # no link, this user's alone

@@ -19,7 +19,7 @@ import xxhash
 
 from ..contract.files import fsync_dir, write_small_file
 from ..contract.heartbeat import pid_alive
-from ..contract.manifests import FORMAT, MANIFEST, SnapshotError, latest_manifest, snapshot_ids
+from ..contract.manifests import FORMAT, MANIFEST, Group, Manifest, SnapshotError, Variable, latest_manifest, snapshot_ids
 from ..contract.ownership import make_private_dir, notebook_dir
 from ..contract.units import human_bytes
 from . import pickling
@@ -70,7 +70,7 @@ class SnapshotResult:
     bytes_written: int
     bytes_reused: int
     seconds: float
-    manifest: dict = field(repr=False, default_factory=dict)
+    manifest: Manifest = field(repr=False, default_factory=dict)  # type: ignore[assignment]
     unchanged: bool = False  # nothing new since the newest snapshot, which this names: no slot taken
 
 
@@ -82,7 +82,7 @@ def _fingerprint(names: list[str], variables: dict, namespace: dict, checkpoint)
     return sink.digest.hexdigest(), store.entries
 
 
-def _same_content(previous: dict | None, stream_xxh3: str, entries: list[dict]) -> bool:
+def _same_content(previous: Group | None, stream_xxh3: str, entries: list[dict]) -> bool:
     if previous is None or previous.get("stream_xxh3") != stream_xxh3:
         return False
     old = previous.get("entries", [])
@@ -139,7 +139,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
     # Unchanged groups are hard-linked from the previous snapshot. Where checksumming a group is
     # cheap (its data is arrays and tensors), it is done first; object-heavy groups are pickled
     # once, straight to disk, and linked afterwards if they turn out unchanged.
-    plans: list[tuple[list[str], tuple[dict, str] | None]] = []  # (names, previous group to link, or None to write)
+    plans: list[tuple[list[str], tuple[Group, str] | None]] = []  # (names, previous group to link, or None to write)
     for names in group_variables(variables):
         prev = previous_groups.get(tuple(names))
         if prev and all(cheap_to_fingerprint(variables[n]) for n in names):
@@ -167,8 +167,8 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
         snap_id = _new_id(started)
     tmp = os.path.join(root, f".tmp-{snap_id}-{os.getpid()}")
     make_private_dir(tmp, exist_ok=False)
-    groups: dict[str, dict] = {}
-    var_info: dict[str, dict] = {}
+    groups: dict[str, Group] = {}
+    var_info: dict[str, Variable] = {}
     written = reused = 0
     frozen: dict[str, int] = {}  # name -> tries on a frozen copy
     if live:  # one variable alone in its group: a copy shares nothing that another variable holds
@@ -218,7 +218,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
                 else:
                     written += group["stream_size"] + group["data_size"]
             if prev is not None:
-                group = _link_group(tmp, gid, prev[0], prev[1], (previous or {}).get("id", ""))
+                group = _link_group(tmp, gid, prev[0], prev[1], previous["id"] if previous else "")
                 reused += group["stream_size"] + group["data_size"]
             groups[gid] = group
             for name in names:
@@ -232,7 +232,7 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
             shutil.rmtree(tmp, ignore_errors=True)
             return _result_of(previous)
 
-        manifest = {
+        manifest: Manifest = {
             "format": FORMAT,
             "id": snap_id,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
@@ -267,12 +267,12 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
     return SnapshotResult(snap_id, final, sorted(var_info), skipped, written, reused, manifest["seconds"], manifest)
 
 
-def _carried_from(previous: dict | None, name: str) -> tuple[dict, dict] | None:
+def _carried_from(previous: Manifest | None, name: str) -> tuple[Group, Variable] | None:
     """The previous snapshot's group holding ``name`` and its entry, marked with the moment it is from."""
     if previous is None or name not in previous.get("variables", {}):
         return None
-    info = dict(previous["variables"][name])
-    group = previous["groups"].get(info.get("group"))
+    info = previous["variables"][name].copy()
+    group = previous["groups"].get(info.get("group") or "")
     if group is None:
         return None
     info.setdefault("from_snapshot", previous["id"])
@@ -280,14 +280,14 @@ def _carried_from(previous: dict | None, name: str) -> tuple[dict, dict] | None:
     return group, info
 
 
-def _nothing_new(previous: dict, var_info: dict, modules: dict, skipped: dict, written: int) -> bool:
+def _nothing_new(previous: Manifest, var_info: dict[str, Variable], modules: dict, skipped: dict, written: int) -> bool:
     """Every variable's bytes equal the newest snapshot's: a new one would only take a kept slot."""
     if written or set(var_info) != set(previous["variables"]):
         return False
     return modules == previous.get("modules") and set(skipped) == set(previous.get("skipped", {}))
 
 
-def _result_of(manifest: dict) -> SnapshotResult:
+def _result_of(manifest: Manifest) -> SnapshotResult:
     """The newest snapshot, named as the result of a snapshot that found nothing new."""
     return SnapshotResult(
         manifest["id"],
@@ -302,14 +302,14 @@ def _result_of(manifest: dict) -> SnapshotResult:
     )
 
 
-def _link_group(tmp: str, gid: str, old: dict, old_path: str, previous_id: str) -> dict:
+def _link_group(tmp: str, gid: str, old: Group, old_path: str, previous_id: str) -> Group:
     """Reuse an unchanged group of the previous snapshot: hard links, no bytes written."""
     for kind in ("stream", "data"):
         os.link(os.path.join(old_path, old[kind]), os.path.join(tmp, f"{gid}.{old[kind].rsplit('.', 1)[1]}"))
     return {**old, "stream": f"{gid}.pkl", "data": f"{gid}.dat", "reused_from": old.get("reused_from") or previous_id}
 
 
-def _write_group(tmp: str, gid: str, names: list[str], variables: dict, namespace: dict, checkpoint) -> dict:
+def _write_group(tmp: str, gid: str, names: list[str], variables: dict, namespace: dict, checkpoint) -> Group:
     """Pickle one group into its stream and data files, checksumming both as they are written."""
     stream = DirectWriter(os.path.join(tmp, f"{gid}.pkl"))
     data = DirectWriter(os.path.join(tmp, f"{gid}.dat"))

@@ -20,7 +20,7 @@ from hub_helpers import start_hub, stop_hub
 from live_server import free_port
 
 from colab_guard.contract.manifests import list_snapshots
-from colab_guard.server.countdown import epoch
+from colab_guard.contract.times import epoch
 
 pytestmark = pytest.mark.jupyterhub
 
