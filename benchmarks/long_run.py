@@ -70,7 +70,7 @@ def run_watcher(snapshots: int, episodes: int) -> None:
             namespace["step"] = i  # a cell changed the namespace, then the kernel went idle
             watcher.cell_finished()
             watcher.cell_state.update(executing=False, idle_since=time.time() - 1)
-            watcher._background_at = 0.0  # throttling is not what this run measures
+            watcher.snapshots.background_at = 0.0  # throttling is not what this run measures
             step()
             if watcher.last_snapshot is not None:
                 taken.add(watcher.last_snapshot.id)

@@ -11,11 +11,10 @@ import types
 
 import psutil
 
-from ..contract.heartbeat import heartbeat_path, pid_alive, read_heartbeat
+from ..contract.heartbeat import pid_alive, read_heartbeat
 from ..contract.manifests import Manifest, SnapshotError, list_snapshots, notebook_snapshots
 from ..contract.ownership import probe_snapshot_dir
 from ..contract.paths import default_snapshot_dir
-from ..contract.renames import move_snapshots
 from ..contract.settings import WatcherSettings
 from ..contract.units import human_bytes
 from ..readers.environment import detect_environment
@@ -30,6 +29,7 @@ from .gpu_oom import explain, is_gpu_oom, kernels_by_pid
 from .identity import Identity, resolve
 from .interrupt import interrupt_thread
 from .meter import AcceleratorMeter
+from .notebook_files import NotebookFiles
 from .watcher import Watcher
 
 # A kernel that could not tell its notebook at load asks again in its first cells (Colab's server
@@ -56,11 +56,12 @@ class Guard:
         self.shell = shell
         self.settings = settings or WatcherSettings.from_env()
         identity = identity or resolve(ask=False)
-        if self.settings.notebook is None:
-            self.settings.notebook = identity.notebook
         self.identity = identity
         self._identity_tries = 0 if not identity.known else IDENTITY_RETRIES
-        self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
+        if self.settings.notebook is None:
+            self.settings.notebook = identity.notebook
+        # the one owner of where this notebook's files live (the watcher follows renames through it)
+        self.files = NotebookFiles(self.settings.snapshot_dir or default_snapshot_dir(), self.settings)
         self.setup_notes: list[str] = []  # said in the notebook once the kernel is up
         self._check_remembered_dir()
         self.environment_kind = detect_environment()["kind"]
@@ -75,6 +76,7 @@ class Guard:
             reader=MemoryReader(config_limit=self.settings.memory_limit),
             interrupt=self._interrupt_cell,
             cells=self.cells,
+            files=self.files,
         )
         self.meter = AcceleratorMeter(
             self.settings, lambda: self.snapshot_dir, lambda: self.watcher.cell_state, notify=self._notify
@@ -86,6 +88,11 @@ class Guard:
         self.suppressed = False  # inside %%guard off
         self.deliveries: list[float] = []
 
+    @property
+    def snapshot_dir(self) -> str:
+        """Where this kernel's snapshots go (``files`` owns it)."""
+        return self.files.snapshot_dir
+
     def _check_remembered_dir(self) -> None:
         """A snapshot dir remembered by ``%guard config`` that stopped working: back to the default, saying so."""
         if not self.settings.source("snapshot_dir").startswith("remembered") or not self.settings.snapshot_dir:
@@ -95,7 +102,7 @@ class Guard:
         except ValueError as exc:
             self.settings.snapshot_dir = None
             self.settings.sources["snapshot_dir"] = "default (the remembered folder does not work)"
-            self.snapshot_dir = default_snapshot_dir()
+            self.files.move_to(default_snapshot_dir())
             self.setup_notes.append(
                 f"{exc}. This kernel keeps its snapshots in {self.snapshot_dir} instead; "
                 "`%guard config snapshot_dir=FOLDER` sets another."
@@ -203,16 +210,10 @@ class Guard:
     def learn_identity(self) -> bool:
         """Ask again which notebook this kernel runs; adopt it (with this kernel's snapshots so far)."""
         found = resolve()
-        if not found.known or found.notebook == self.settings.notebook:
+        if not found.known or found.notebook == self.files.notebook:
             return False
-        old = self.settings.notebook
         self.identity, self._identity_tries = found, IDENTITY_RETRIES
-        try:
-            move_snapshots(self.snapshot_dir, old, found.notebook)  # this kernel's own: they are this notebook's
-        except (OSError, SnapshotError):
-            pass
-        self.settings.notebook = found.notebook
-        self.watcher.heartbeat_path = heartbeat_path(self.snapshot_dir, found.notebook)
+        self.files.adopt(found.notebook)  # this kernel's snapshots so far are this notebook's
         greeting = self.previous_death()
         if greeting and greeting != self.greeting:
             self.greeting = greeting
@@ -230,9 +231,7 @@ class Guard:
             setattr(self.settings, name, getattr(new, name))
             self.settings.sources[name] = "this kernel (%guard config)"
         if "snapshot_dir" in changed:
-            self.snapshot_dir = self.settings.snapshot_dir or default_snapshot_dir()
-            self.watcher.snapshot_dir = self.snapshot_dir
-            self.watcher.heartbeat_path = heartbeat_path(self.snapshot_dir, self.settings.notebook)
+            self.files.move_to(self.settings.snapshot_dir or default_snapshot_dir())
         if "memory_limit" in changed:
             self.watcher.reader.config_limit = self.settings.memory_limit
         return changed
@@ -260,9 +259,9 @@ class Guard:
         A kernel that does not know its notebook never picks another notebook's snapshot by itself.
         """
         if snapshot is None and not self.identity.known:
-            if not notebook_snapshots(self.snapshot_dir, self.settings.notebook):
+            if not notebook_snapshots(self.snapshot_dir, self.files.notebook):
                 raise SnapshotError(self.unknown_notebook_message())
-        return restore_snapshot(self.shell.user_ns, self.snapshot_dir, self.settings.notebook, snapshot, names, use_mmap)
+        return restore_snapshot(self.shell.user_ns, self.snapshot_dir, self.files.notebook, snapshot, names, use_mmap)
 
     def unknown_notebook_message(self) -> str:
         """Why ``%guard restore`` without a name refuses here, and the snapshots to choose from."""
@@ -289,7 +288,7 @@ class Guard:
         """This notebook's snapshots (or every notebook's), newest first."""
         if every:
             return list_snapshots(self.snapshot_dir)
-        return notebook_snapshots(self.snapshot_dir, self.settings.notebook)
+        return notebook_snapshots(self.snapshot_dir, self.files.notebook)
 
     def status(self) -> dict:
         """Everything the kernel can know: see ``status.gather``."""
@@ -299,7 +298,7 @@ class Guard:
 
     def previous_death(self) -> str | None:
         """One line about the previous kernel of this notebook if it died near the limit."""
-        beat = read_heartbeat(self.snapshot_dir, self.settings.notebook)
+        beat = read_heartbeat(self.snapshot_dir, self.files.notebook)
         if not beat or beat.get("clean_exit") or beat.get("pid") is None or pid_alive(beat["pid"]):
             return None
         try:

@@ -108,7 +108,7 @@ def gather(guard) -> dict[str, Any]:
         "time": now,
         "environment": environment,
         "notebook": {
-            "key": settings.notebook,
+            "key": guard.files.notebook,
             "name": identity.name,
             "source": identity.source,
             "known": identity.known,
