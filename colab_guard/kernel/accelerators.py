@@ -27,9 +27,3 @@ def read_gpus() -> GpuReading:
     finally:
         reader.shutdown()
 
-
-def accelerators() -> list[dict]:
-    reading = read_gpus()
-    if reading.status != "ok":
-        return [{"kind": "none", "status": reading.status, "error": reading.error}]
-    return reading.gpus

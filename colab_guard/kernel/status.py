@@ -17,28 +17,27 @@ from ..contract.accelerator_log import read_accelerator_lines
 from ..contract.manifests import SnapshotError
 from ..contract.paths import on_drive
 from ..contract.server_state import ServerState
+from ..readers.accelerators import Accelerators, default_readers
 from ..readers.environment import detect_environment
 from ..readers.host import disk_usage
 from ..usage.hours import accelerator_hours, with_budget
 from ..usage.trend import project_time_to_limit
 from . import runtime
-from .accelerators import read_gpus
-from .meter import read_tpus
+from .accelerators import gpu_reader
 
 
 def accelerator_view(dev_root: str) -> dict[str, Any]:
-    """GPUs through NVML and TPUs from their evidence, with the status and notes the panel shows."""
-    gpu = read_gpus()
-    tpus, notes = read_tpus(dev_root)
-    if gpu.status == "ok" or (gpu.status in ("none", "no-driver") and tpus):
-        status = "ok"
-    else:
-        status = gpu.status
+    """Every kind of accelerator, with the status and notes the panel shows."""
+    accelerators = Accelerators(default_readers(dev_root=dev_root, gpus=gpu_reader()))
+    try:
+        found = accelerators.read()
+    finally:
+        accelerators.shutdown()
     return {
-        "accelerators": gpu.gpus + tpus,
-        "accelerator_status": status,
-        "accelerator_error": gpu.error if status in ("error", "no-driver") else None,
-        "notes": notes,
+        "accelerators": found.accelerators,
+        "accelerator_status": found.status,
+        "accelerator_error": found.error,
+        "notes": found.notes,
     }
 
 

@@ -84,7 +84,9 @@ class CloudTpus:
         return None
 
 
-def default_readers(env: Mapping[str, str] | None = None, dev_root: str = "/dev", gpus: GpuReader | None = None) -> list[AcceleratorReader]:
+def default_readers(
+    env: Mapping[str, str] | None = None, dev_root: str = "/dev", gpus: GpuReader | None = None
+) -> list[AcceleratorReader]:
     """The readers of every kind of accelerator colab-guard knows."""
     return [NvidiaGpus(gpus), CloudTpus(env, dev_root)]
 

@@ -10,6 +10,7 @@ from tornado.ioloop import PeriodicCallback
 
 from ..contract.ownership import SnapshotError
 from ..contract.server_state import ServerStateFields, remove_server_state, write_server_state
+from ..readers.accelerators import Accelerators, default_readers
 from ..readers.host import CpuReader
 from ..readers.memory import MemoryReader
 from ..readers.nvml import GpuReader
@@ -57,10 +58,11 @@ class ColabGuard(ColabGuardSettings, ExtensionApp):
         self.sampler = Sampler(
             memory=MemoryReader(self.cgroup_root, self.proc_root, config_limit=self.memory_limit),
             cpu=CpuReader(self.cgroup_root, self.proc_root),
-            gpus=GpuReader(nvml, retry_seconds=self.nvml_retry_seconds),
+            accelerators=Accelerators(
+                default_readers(dev_root=self.dev_root, gpus=GpuReader(nvml, retry_seconds=self.nvml_retry_seconds))
+            ),
             disk_paths={"root_dir": self.serverapp.root_dir, "snapshot_dir": self.snapshot_dir},
             interval=self.sample_interval,
-            dev_root=self.dev_root,
             history=History(self.history_seconds, self.sample_interval),
             meter=CostMeter(self.low_utilization_threshold),
             usage_log=UsageLog(self.usage_log_path, self.usage_log_interval, self.usage_log_max_bytes)

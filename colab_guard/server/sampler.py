@@ -16,17 +16,14 @@ from collections.abc import Callable, Mapping
 
 import psutil
 
+from ..readers.accelerators import Accelerators
 from ..readers.environment import detect_environment
 from ..readers.host import CpuReader, ProcessCpu, disk_usage
 from ..readers.memory import MemoryReader
-from ..readers.nvml import GpuReader
-from ..readers.tpu import detect_tpu
 from ..usage.cost import CostMeter
 from .history import History
 from .usage_log import UsageLog
 
-# TPU evidence (device files, variables) does not change while a runtime lives; look rarely.
-TPU_REFRESH_SECONDS = 60.0
 # Kernels' process trees are measured this often: enough for a panel, cheap with 50 kernels.
 KERNEL_SAMPLE_SECONDS = 5.0
 
@@ -40,17 +37,16 @@ class Sampler:
         self,
         memory: MemoryReader,
         cpu: CpuReader,
-        gpus: GpuReader,
+        accelerators: Accelerators,
         disk_paths: Mapping[str, str],
         interval: float = 1.0,
         env: Mapping[str, str] | None = None,
-        dev_root: str = "/dev",
         clock: Callable[[], float] = time.time,
         history: History | None = None,
         meter: CostMeter | None = None,
         usage_log: UsageLog | None = None,
     ):
-        self.memory, self.cpu, self.gpus = memory, cpu, gpus
+        self.memory, self.cpu, self.accelerators = memory, cpu, accelerators
         self.history = history or History(3600, interval)
         self.meter = meter or CostMeter()
         self.usage_log = usage_log
@@ -69,32 +65,18 @@ class Sampler:
         self._kernels_at = float("-inf")
         self.disk_paths = dict(disk_paths)
         self.interval = interval
-        self.env, self.dev_root, self.clock = env, dev_root, clock
+        self.clock = clock
         self.environment = detect_environment(env)
-        self._tpu: tuple[list, list] = ([], [])
-        self._tpu_at = float("-inf")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.samples_taken = 0
         self.latest: dict = {}
         self.latest_json: bytes = b"{}"
 
-    def _tpus(self) -> tuple[list, list]:
-        now = time.monotonic()
-        if now - self._tpu_at >= TPU_REFRESH_SECONDS:
-            self._tpu = detect_tpu(self.env, self.dev_root)
-            self._tpu_at = now
-        return self._tpu
-
     def sample(self) -> dict:
         """Take one full sample and publish it as ``latest`` / ``latest_json``."""
-        gpu = self.gpus.read()
-        tpus, notes = self._tpus()
-        accelerators = gpu.gpus + tpus
-        if gpu.status == "ok" or (gpu.status in ("none", "no-driver") and tpus):
-            status = "ok"
-        else:
-            status = gpu.status  # "none", "no-driver" or "error"
+        found = self.accelerators.read()
+        gpu = found.readings["gpu"]
         payload = {
             "timestamp": self.clock(),
             "sample_interval": self.interval,
@@ -104,12 +86,12 @@ class Sampler:
                 "cpu": _guarded(self.cpu.read),
                 "disk": {name: disk_usage(path) for name, path in self.disk_paths.items()},
             },
-            "accelerators": accelerators,
-            "accelerator_status": status,
-            "accelerator_error": gpu.error if status in ("error", "no-driver") else None,
+            "accelerators": found.accelerators,
+            "accelerator_status": found.status,
+            "accelerator_error": found.error,
             "gpu_status": gpu.status,
             "gpu_driver_version": gpu.driver_version,
-            "notes": list(notes),
+            "notes": found.notes,
         }
         self.latest, self.latest_json = payload, json.dumps(payload).encode()
         self.samples_taken += 1
@@ -194,7 +176,7 @@ class Sampler:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        self.gpus.shutdown()
+        self.accelerators.shutdown()
 
     @property
     def running(self) -> bool:

@@ -84,7 +84,7 @@ async def poll_resources(jp_fetch, until, timeout: float = 10.0) -> dict:
 
 
 async def test_gpu_lost_mid_run_is_reported_and_recovers(jp_fetch, colab_guard_app):
-    nvml = colab_guard_app.sampler.gpus._nvml  # the replayed NVML library the server reads through
+    nvml = colab_guard_app.sampler.accelerators.readers[0].reader._nvml  # the replayed NVML library the server reads through
     # Given a server reading a T4 through NVML
     body = await poll_resources(jp_fetch, lambda b: b["accelerator_status"] == "ok")
     assert body["accelerator_status"] == "ok" and body["accelerator_error"] is None
