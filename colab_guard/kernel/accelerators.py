@@ -26,4 +26,3 @@ def read_gpus() -> GpuReading:
         return reader.read()
     finally:
         reader.shutdown()
-

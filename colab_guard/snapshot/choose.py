@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .buffers import kind_of
+
 # Containers up to this size are looked into when finding variables that share objects.
 ALIAS_SCAN_LIMIT = 1000
 # Larger containers are measured from a sample of this many items (and as many of their newest).
@@ -72,14 +74,9 @@ _CODE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, 
 def _identity_keys(value: object, depth: int = 2) -> set[object]:
     """Ids of the objects a variable holds, to group variables that share any of them."""
     keys: set[object] = {id(value)}
-    if isinstance(value, np.ndarray):
-        root = value
-        while isinstance(root.base, np.ndarray):
-            root = root.base
-        keys.add(id(root))
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor) and value.layout == torch.strided:
-        keys.add(("storage", value.untyped_storage().data_ptr()))
+    buffers = kind_of(value)
+    if buffers is not None:
+        keys |= buffers.memory_keys(value)
     if depth > 0:
         items: Iterable[object] = ()
         if isinstance(value, (list, tuple, set, frozenset)) and len(value) <= ALIAS_SCAN_LIMIT:
@@ -125,11 +122,9 @@ def cheap_to_fingerprint(value: object, depth: int = 1) -> bool:
     """Whether checksumming a value costs little next to writing it: its bytes are array data, not objects."""
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, types.FunctionType, type)):
         return True
-    if isinstance(value, np.ndarray):
-        return not value.dtype.hasobject
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, (torch.Tensor, torch.nn.Module)):
-        return True
+    buffers = kind_of(value)
+    if buffers is not None:
+        return buffers.cheap_to_fingerprint(value)
     dtypes = getattr(value, "dtypes", None)  # a pandas DataFrame, or a Series through dtype
     if dtypes is not None and hasattr(dtypes, "__iter__"):
         return all(getattr(dtype, "kind", "O") != "O" for dtype in dtypes)
@@ -177,9 +172,10 @@ def nbytes_of(value, depth: int = 1) -> int | None:
         average = sum(nbytes_of(item, depth - 1) or 0 for item in sample) / len(sample)
         exact = sum(nbytes_of(item, depth - 1) or 0 for item in newest)
         return sys.getsizeof(value) + int(average * older) + exact
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(value, torch.Tensor):
-        return value.element_size() * value.nelement()
+    buffers = kind_of(value)
+    held = None if buffers is None else buffers.nbytes(value)
+    if held is not None:
+        return held
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, (int, np.integer)):
         return int(nbytes)

@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import io
 import pickle
-import sys
-import threading
 import types
 from collections.abc import Callable
 from typing import Any, Literal
@@ -35,8 +33,20 @@ import cloudpickle
 import numpy as np
 import xxhash
 
+# snapshots taken before these moved to ``buffers`` name them here
+from .buffers import (  # noqa: F401
+    StorageRef,
+    _rebuild_array,
+    _rebuild_arrow_buffer,
+    _rebuild_storage,
+    _rebuild_tensor,
+    _rebuild_view,
+    order,
+    saved_by,
+)
 from .choose import shared_items
 from .diskio import CHUNK, DirectWriter
+from .load_context import current
 
 PROTOCOL = 5
 # A container with more items than this is pickled in parts, each with its own memo.
@@ -118,23 +128,11 @@ class HashSink(io.RawIOBase):
         return n
 
 
-class _StorageRef:
-    """One torch storage, shared by every tensor of the group that views it."""
-
-    def __init__(self, storage):
-        self.storage = storage
-
-
 class _Parts:
     """A large container, to be pickled in parts (see the module's docstring)."""
 
     def __init__(self, value: Any):
         self.value = value
-
-
-def _order(arr: np.ndarray) -> Literal["C", "F"]:
-    """The order in which an array's memory is laid out: "F" only where it is Fortran-contiguous."""
-    return "F" if arr.flags.f_contiguous and not arr.flags.c_contiguous else "C"
 
 
 class Sharing:
@@ -172,27 +170,18 @@ class GuardPickler(cloudpickle.Pickler):
         super().__init__(file, protocol=PROTOCOL)
         self.store = store
         self.namespace = namespace  # the globals of the notebook's functions
-        self._storages: dict[tuple, _StorageRef] = {} if storages is None else storages
+        self.storages: dict[tuple, StorageRef] = {} if storages is None else storages  # shared by a group's parts
         self.sharing = sharing
 
     def reducer_override(self, obj):
         kind = type(obj)
-        if kind is np.ndarray:
-            return self._reduce_array(obj)
         if kind is _Parts:
             return self._reduce_parts(obj.value)
         if kind is types.FunctionType and obj.__globals__ is self.namespace and self.namespace is not None:
             return self._reduce_notebook_function(obj)
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            if isinstance(obj, torch.Tensor) and kind in (torch.Tensor, torch.nn.Parameter):
-                return self._reduce_tensor(obj, torch)
-            if kind is _StorageRef:
-                return self._reduce_storage(obj, torch)
-        pyarrow = sys.modules.get("pyarrow")
-        if pyarrow is not None and kind is pyarrow.Buffer:
-            index = self.store.store([memoryview(obj)], obj.size, kind="arrow-buffer")
-            return _rebuild_arrow_buffer, (index,)
+        buffers = saved_by(obj)
+        if buffers is not None:
+            return buffers.reduce(self, obj)  # arrays, tensors, Arrow buffers: their data from their memory
         return super().reducer_override(obj)  # cloudpickle: classes and functions of the notebook
 
     def _reduce_notebook_function(self, func: types.FunctionType):
@@ -214,13 +203,13 @@ class GuardPickler(cloudpickle.Pickler):
         if isinstance(value, dict):
             kind, items = "dict", iter(value.items())
         elif isinstance(value, np.ndarray):
-            kind, items = "ndarray", iter(value.reshape(-1, order=_order(value)))
+            kind, items = "ndarray", iter(value.reshape(-1, order=order(value)))
         else:
             kind, items = type(value).__name__, iter(value)
         parts = []
         while True:
             buffer = io.BytesIO()
-            part = _pickler(buffer, self.store, self.namespace, self._storages, self.sharing)
+            part = _pickler(buffer, self.store, self.namespace, self.storages, self.sharing)
             count = 0
             while buffer.tell() < PART_BYTES:
                 batch = [item for _, item in zip(range(BATCH), items)]
@@ -234,53 +223,12 @@ class GuardPickler(cloudpickle.Pickler):
             if count == 0 or buffer.tell() < PART_BYTES:
                 break
         if kind == "ndarray":
-            return _rebuild_object_array, (parts, value.shape, value.dtype, _order(value))
+            return _rebuild_object_array, (parts, value.shape, value.dtype, order(value))
         return _rebuild_container, (kind, parts)
 
-    def _reduce_array(self, arr: np.ndarray):
-        if arr.dtype.hasobject:
-            # pandas string and object columns: their elements, pickled in parts
-            return self._reduce_parts(arr) if arr.size > PART_ITEMS else NotImplemented
-        root = arr
-        while isinstance(root.base, np.ndarray) and type(root.base) is np.ndarray:
-            root = root.base
-        if root is not arr and (root.flags.c_contiguous or root.flags.f_contiguous) and not root.dtype.hasobject:
-            # A view: rebuild it inside its base so the two still share memory after restore.
-            offset = arr.__array_interface__["data"][0] - root.__array_interface__["data"][0]
-            return _rebuild_view, (root, offset, arr.shape, arr.strides, arr.dtype, arr.flags.writeable)
-        order = _order(arr)
-        data = arr.T if order == "F" else arr  # an F-ordered array's memory is its transpose in C order
-        index = self.store.store_array(data, kind="ndarray")
-        return _rebuild_array, (index, arr.shape, arr.dtype, order, arr.flags.writeable)
-
-    def _reduce_tensor(self, tensor, torch):
-        if tensor.layout != torch.strided or tensor.is_quantized or getattr(tensor, "is_nested", False):
-            return NotImplemented
-        storage = tensor.untyped_storage()
-        key = (storage.data_ptr(), storage.nbytes(), str(storage.device))
-        ref = self._storages.get(key)
-        if ref is None:
-            ref = self._storages[key] = _StorageRef(storage)
-        is_param = isinstance(tensor, torch.nn.Parameter)
-        return _rebuild_tensor, (
-            ref,
-            str(tensor.dtype).removeprefix("torch."),
-            tensor.storage_offset(),
-            tuple(tensor.shape),
-            tuple(tensor.stride()),
-            tensor.requires_grad,
-            is_param,
-        )
-
-    def _reduce_storage(self, ref: _StorageRef, torch):
-        storage = ref.storage
-        device = str(storage.device)
-        as_bytes = torch.empty(0, dtype=torch.uint8, device=storage.device).set_(storage)
-        if storage.device.type == "cpu":
-            index = self.store.store_array(as_bytes.numpy(), kind="torch-storage", device=device)
-        else:
-            index = self.store.store(_device_blocks(as_bytes), as_bytes.numel(), kind="torch-storage", device=device)
-        return _rebuild_storage, (index, device)
+    def reduce_object_array(self, arr: np.ndarray):
+        """An array of objects (a pandas string column): a large one in parts, a small one as pickle does."""
+        return self._reduce_parts(arr) if arr.size > PART_ITEMS else NotImplemented
 
 
 class _SharingPickler(GuardPickler):
@@ -297,101 +245,12 @@ def _pickler(file, store: DataStore, namespace, storages, sharing: Sharing | Non
     return kind(file, store, namespace, storages, sharing)
 
 
-def _device_blocks(as_bytes):
-    """A GPU storage's bytes copied to the host CHUNK bytes at a time, never all at once."""
-    for start in range(0, as_bytes.numel(), CHUNK):
-        yield as_bytes[start : start + CHUNK].cpu().numpy()
-
-
 # ---- loading ---------------------------------------------------------------------------------
-
-_context = threading.local()
-
-
-class LoadContext:
-    """Gives the rebuild functions their data while one group is being unpickled."""
-
-    def __init__(self, read_entry, map_location: str | None = None, namespace: dict | None = None):
-        self.read_entry = read_entry  # (index, shape, dtype, order) -> ndarray
-        self.map_location = map_location
-        self.namespace = {} if namespace is None else namespace  # the globals of restored notebook functions
-        self.notes: list[str] = []
-        self.shared: dict[int, Any] = {}  # key -> object, for objects saved once per group
-
-    def unpickler(self, file) -> pickle.Unpickler:
-        """An unpickler of this group's streams, resolving its shared objects."""
-        unpickler = pickle.Unpickler(file)
-        unpickler.persistent_load = self.persistent_load  # type: ignore[method-assign]
-        return unpickler
-
-    def persistent_load(self, pid):
-        """The other side of ``Sharing.persistent_id``."""
-        if pid[0] == "def":
-            self.shared[pid[1]] = pid[2]
-            return pid[2]
-        if pid[0] == "ref" and pid[1] in self.shared:
-            return self.shared[pid[1]]
-        raise pickle.UnpicklingError(f"unknown shared object in the snapshot: {pid[:2]!r}")
-
-    def __enter__(self):
-        _context.current = self
-        return self
-
-    def __exit__(self, *exc):
-        _context.current = None
-
-
-def _current() -> LoadContext:
-    ctx = getattr(_context, "current", None)
-    if ctx is None:
-        raise pickle.UnpicklingError("colab-guard snapshot data can only be loaded through colab_guard.snapshot")
-    return ctx
-
-
-def _rebuild_array(index, shape, dtype, order, writeable=True):
-    arr = _current().read_entry(index, shape[::-1] if order == "F" else shape, dtype)
-    arr = arr.T if order == "F" else arr
-    if not writeable:
-        arr.flags.writeable = False
-    return arr
-
-
-def _rebuild_view(root, offset, shape, strides, dtype, writeable=True):
-    flat = root.reshape(-1, order="A").view(np.uint8)
-    view = np.ndarray(shape, dtype, buffer=flat, offset=offset, strides=strides)
-    if not writeable:
-        view.flags.writeable = False
-    return view
-
-
-def _rebuild_storage(index, device):
-    import torch
-
-    ctx = _current()
-    data = ctx.read_entry(index, None, np.uint8)
-    tensor = torch.from_numpy(data)
-    target = ctx.map_location or device
-    if target != "cpu":
-        try:
-            tensor = tensor.to(target)
-        except (RuntimeError, AssertionError) as exc:  # no such device in this kernel
-            ctx.notes.append(f"{device} tensors restored on the CPU ({exc})")
-    return tensor.untyped_storage()
-
-
-def _rebuild_tensor(storage, dtype_name, offset, shape, stride, requires_grad, is_param):
-    import torch
-
-    dtype = getattr(torch, dtype_name)
-    tensor = torch.empty(0, dtype=dtype, device=storage.device).set_(storage, offset, shape, stride)
-    if is_param:
-        return torch.nn.Parameter(tensor, requires_grad=requires_grad)
-    return tensor.requires_grad_(requires_grad) if requires_grad else tensor
 
 
 def _read_parts(parts: list[int]):
     """The items of a container pickled in parts, part after part (one part in memory at a time)."""
-    ctx = _current()
+    ctx = current()
     for index in parts:
         data = ctx.read_entry(index, None, np.uint8)
         unpickler = ctx.unpickler(io.BytesIO(memoryview(data)))
@@ -418,26 +277,20 @@ def _rebuild_container(kind: str, parts: list[int]):
     raise pickle.UnpicklingError(f"unknown container kind in a snapshot: {kind}")
 
 
-def _rebuild_object_array(parts: list[int], shape, dtype, order: Literal["C", "F"]):
+def _rebuild_object_array(parts: list[int], shape, dtype, layout: Literal["C", "F"]):
     flat = np.empty(int(np.prod(shape)), dtype=dtype)
     for i, item in enumerate(_read_parts(parts)):
         flat[i] = item
-    return flat.reshape(shape, order=order)
+    return flat.reshape(shape, order=layout)
 
 
 def _rebuild_function(code, name, qualname, defaults, kwdefaults, closure, doc, annotations, attrs):
-    func = types.FunctionType(code, _current().namespace, name, defaults, closure)
+    func = types.FunctionType(code, current().namespace, name, defaults, closure)
     func.__qualname__, func.__kwdefaults__, func.__doc__ = qualname, kwdefaults, doc
     func.__annotations__ = annotations
     func.__dict__.update(attrs)
     func.__module__ = "__main__"
     return func
-
-
-def _rebuild_arrow_buffer(index: int):
-    import pyarrow
-
-    return pyarrow.py_buffer(_current().read_entry(index, None, np.uint8))
 
 
 def _in_parts(value: Any, seen: dict[int, Any], depth: int = 2) -> Any:

@@ -13,7 +13,7 @@ import xxhash
 
 from ..contract.manifests import Group, Manifest, SnapshotError, list_snapshots, read_manifest, snapshot_ids
 from ..contract.ownership import notebook_dir, open_private
-from . import pickling
+from .load_context import LoadContext
 
 
 @dataclass
@@ -131,7 +131,7 @@ def _load_group(path: str, group: Group, use_mmap: bool, namespace: dict):
             stream_bytes = raw.read()
         if xxhash.xxh3_128_hexdigest(stream_bytes) != group["stream_xxh3"]:
             raise SnapshotError(f"checksum mismatch in {group['stream']}: the snapshot is damaged")
-        with pickling.LoadContext(read_entry, namespace=namespace) as ctx:
+        with LoadContext(read_entry, namespace=namespace) as ctx:
             values = ctx.unpickler(io.BytesIO(stream_bytes)).load()
         del stream_bytes
         if not use_mmap and hasattr(os, "posix_fadvise"):
