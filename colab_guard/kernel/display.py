@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from . import words
+from . import panel_format
 
 GiB = 1 << 30
 
@@ -34,15 +34,19 @@ def _bar(percent: float) -> str:
 
 def _cost_line(cost: dict) -> list[str]:
     """ "Cost so far" and "At low GPU utilisation", as the panel's cost block."""
-    share = f" ({words.format_percent(100 * cost['accrued_low_utilization'] / cost['accrued'])})" if cost.get("accrued") else ""
-    over = words.format_duration(cost["hours"] * 3600)
+    share = (
+        f" ({panel_format.format_percent(100 * cost['accrued_low_utilization'] / cost['accrued'])})"
+        if cost.get("accrued")
+        else ""
+    )
+    over = panel_format.format_duration(cost["hours"] * 3600)
     how = f", since {cost['hours_from']}" if cost.get("hours_from") else ""
     lines = [
-        f"Cost so far: {words.format_money(cost['accrued'], cost['unit'])} "
-        f'({words.format_money(cost["rate"], cost["unit"])}/h for "{cost["pattern"]}" over {over}{how})',
-        f"At low GPU utilisation: {words.format_money(cost['accrued_low_utilization'], cost['unit'])}{share}"
+        f"Cost so far: {panel_format.format_money(cost['accrued'], cost['unit'])} "
+        f'({panel_format.format_money(cost["rate"], cost["unit"])}/h for "{cost["pattern"]}" over {over}{how})',
+        f"At low GPU utilisation: {panel_format.format_money(cost['accrued_low_utilization'], cost['unit'])}{share}"
         + (
-            f" (measured over the {words.format_duration(cost['low_utilization_measured_seconds'])} this kernel has watched)"
+            f" (measured over the {panel_format.format_duration(cost['low_utilization_measured_seconds'])} this kernel has watched)"
             if (cost.get("low_utilization_measured_seconds") or 0) >= 60
             else " (measured by this kernel: it has watched for under a minute)"
             if cost.get("low_utilization_measured_seconds") is not None
@@ -56,13 +60,13 @@ def cell_line(cell: dict) -> str:
     """One cell's memory: number, growth and peak of the working set, of the kernel, time, first line."""
 
     def signed(n):
-        return "n/a" if n is None else ("+" if n >= 0 else "-") + words.human_bytes(abs(n))
+        return "n/a" if n is None else ("+" if n >= 0 else "-") + panel_format.human_bytes(abs(n))
 
     number = f"[{cell['number']}]" if cell.get("number") is not None else "[?]"
-    took = "running" if cell.get("running") else words.format_duration(cell.get("seconds"))
+    took = "running" if cell.get("running") else panel_format.format_duration(cell.get("seconds"))
     return (
-        f"{number:>6} {signed(cell.get('growth')):>11} {words.human_bytes(cell.get('working_set_peak')):>10}  "
-        f"{signed(cell.get('rss_growth')):>11} {words.human_bytes(cell.get('rss_peak')):>10}  {took:>8}  {cell.get('first_line') or ''}"
+        f"{number:>6} {signed(cell.get('growth')):>11} {panel_format.human_bytes(cell.get('working_set_peak')):>10}  "
+        f"{signed(cell.get('rss_growth')):>11} {panel_format.human_bytes(cell.get('rss_peak')):>10}  {took:>8}  {cell.get('first_line') or ''}"
     )
 
 
@@ -91,62 +95,62 @@ class StatusView:
         s = self.status
         m = s["memory"]
         lines = [
-            f"Memory: {words.format_bytes_pair(m['working_set'], m['limit'])} ({words.format_percent(m['percent'])}), "
-            f"limit: {words.limit_source_label(m['limit_source'])}",
+            f"Memory: {panel_format.format_bytes_pair(m['working_set'], m['limit'])} ({panel_format.format_percent(m['percent'])}), "
+            f"limit: {panel_format.limit_source_label(m['limit_source'])}",
         ]
         projection = m.get("projection")
         if projection:
-            rate = words.format_byte_rate(projection["bytes_per_second"])
+            rate = panel_format.format_byte_rate(projection["bytes_per_second"])
             lines.append(
                 f"Trend: climbing {rate}, at the limit"
                 if projection["seconds"] <= 0
-                else f"Trend: climbing {rate}: limit in ~{words.format_duration(projection['seconds'])}"
+                else f"Trend: climbing {rate}: limit in ~{panel_format.format_duration(projection['seconds'])}"
             )
         else:
             lines.append("Trend: not climbing")
         accelerators = s.get("accelerators") or []
-        lines.append(f"Accelerator: {words.accelerator_summary(accelerators)}")
-        status_text = words.accelerator_status_text(s.get("accelerator_status"))
+        lines.append(f"Accelerator: {panel_format.accelerator_summary(accelerators)}")
+        status_text = panel_format.accelerator_status_text(s.get("accelerator_status"))
         if status_text and not any(a.get("kind") in ("gpu", "tpu") for a in accelerators):
             lines.append(f"  {status_text}" + (f": {s['accelerator_error']}" if s.get("accelerator_error") else ""))
         for acc in accelerators:
             if acc.get("kind") == "gpu":
                 lines.append(
-                    f"  GPU {acc['index']}: {acc['name']}, memory {words.format_bytes_pair(acc['memory_used'], acc['memory_total'])}, "
-                    f"utilisation {words.format_percent(acc.get('utilization_gpu'))}"
+                    f"  GPU {acc['index']}: {acc['name']}, memory {panel_format.format_bytes_pair(acc['memory_used'], acc['memory_total'])}, "
+                    f"utilisation {panel_format.format_percent(acc.get('utilization_gpu'))}"
                 )
             elif acc.get("kind") == "tpu":
                 chips = f"{acc['chips']} chips" if acc.get("chips") else "chips not visible"
                 lines.append(
-                    f"  {words.tpu_label(acc.get('accelerator_type'))}: {chips}, {acc.get('architecture')}, "
+                    f"  {panel_format.tpu_label(acc.get('accelerator_type'))}: {chips}, {acc.get('architecture')}, "
                     f"libtpu {'installed' if acc.get('libtpu') else 'not installed'}"
                 )
         for note in s.get("notes") or []:
             lines.append(f"  Note: {note}")
         for key, disk in (s.get("disks") or {}).items():
-            label = words.DISK_LABELS.get(key, key) + (" (Google Drive)" if disk.get("google_drive") else "")
+            label = panel_format.DISK_LABELS.get(key, key) + (" (Google Drive)" if disk.get("google_drive") else "")
             if disk.get("total"):
                 lines.append(
-                    f"{label}: {words.format_bytes_pair(disk['used'], disk['total'])} used "
-                    f"({words.format_percent(disk.get('percent'))}), {words.human_bytes(disk['free'])} free · {disk['path']}"
+                    f"{label}: {panel_format.format_bytes_pair(disk['used'], disk['total'])} used "
+                    f"({panel_format.format_percent(disk.get('percent'))}), {panel_format.human_bytes(disk['free'])} free · {disk['path']}"
                 )
             else:
                 lines.append(f"{label}: n/a · {disk.get('path')}")
         life = s.get("runtime")
         if life:
-            age = words.format_duration(life["age"])
+            age = panel_format.format_duration(life["age"])
             if life.get("max_lifetime"):
                 lines.append(
-                    f"Runtime ends in {words.format_duration(life['seconds_left'])}: up {age} of its maximum "
-                    f"{words.format_duration(life['max_lifetime'])} ({life['max_lifetime_source']}); started {life['started_how']}"
+                    f"Runtime ends in {panel_format.format_duration(life['seconds_left'])}: up {age} of its maximum "
+                    f"{panel_format.format_duration(life['max_lifetime'])} ({life['max_lifetime_source']}); started {life['started_how']}"
                 )
             else:
                 lines.append(f"Runtime: up {age}, no maximum lifetime known; started {life['started_how']}")
         idle = s.get("idle") or {}
         if idle.get("seconds_left") is not None:
             lines.append(
-                f"Idle disconnect in {words.format_countdown(idle['seconds_left'])} "
-                f"({words.cull_reason_text(idle.get('reason'))}, {idle.get('source')})"
+                f"Idle disconnect in {panel_format.format_countdown(idle['seconds_left'])} "
+                f"({panel_format.cull_reason_text(idle.get('reason'))}, {idle.get('source')})"
             )
             if idle.get("text"):  # under a hub: what keeps the server alive
                 lines.append(f"  {idle['text']}")
@@ -191,7 +195,7 @@ class StatusView:
             '<div style="font-family:var(--jp-ui-font-family,sans-serif);font-size:13px">'
             f"<div><b>colab-guard</b> · {html.escape(self._header())}</div>"
             f"<div>Memory {_bar(m['percent'])} "
-            f"{html.escape(words.format_bytes_pair(m['working_set'], m['limit']))} ({words.format_percent(m['percent'])}, "
-            f"{html.escape(words.limit_source_label(m['limit_source']))})</div>"
+            f"{html.escape(panel_format.format_bytes_pair(m['working_set'], m['limit']))} ({panel_format.format_percent(m['percent'])}, "
+            f"{html.escape(panel_format.limit_source_label(m['limit_source']))})</div>"
             f"{rows}</div>"
         )

@@ -11,7 +11,7 @@ from ..readers.memory import MemoryReading
 from .gpu_oom import kernels_by_pid
 from .neighbours import Neighbours, process_name
 from .notebook_files import NotebookFiles
-from .schedule import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, seconds_left, snapshot_seconds
+from .snapshot_deadline import SNAPSHOT_MEMORY, GrowthRate, WriteSpeed, seconds_left, snapshot_seconds
 
 # A "stop the cell" warning needs growth held over this long, not a one-second burst of a data load.
 SUSTAINED_SECONDS = 3.0

@@ -14,7 +14,7 @@ import threading
 import time
 
 from ..usage.trend import project_time_to_limit
-from . import runtime, words
+from . import panel_format, runtime
 
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL = 1.0
@@ -27,31 +27,31 @@ def monitor_line(guard, now: float | None = None) -> str:
     meter = guard.meter
     accelerators = meter.accelerators
     gpus = [a for a in accelerators if a.get("kind") == "gpu"]
-    acc = words.accelerator_short_summary(accelerators)
+    acc = panel_format.accelerator_short_summary(accelerators)
     if gpus:
         utils = [g["utilization_gpu"] for g in gpus if g.get("utilization_gpu") is not None]
-        acc += f" {words.format_percent(max(utils))}" if utils else ""
+        acc += f" {panel_format.format_percent(max(utils))}" if utils else ""
     parts.append(acc)
     reading = guard.watcher.last
     if reading is not None:
         parts.append(
-            f"RAM {words.format_bytes_pair(reading.working_set, reading.limit)} ({words.format_percent(reading.percent)})"
+            f"RAM {panel_format.format_bytes_pair(reading.working_set, reading.limit)} ({panel_format.format_percent(reading.percent)})"
         )
         samples = list(guard.watcher.samples)
         projection = project_time_to_limit([t for t, _ in samples], [w for _, w in samples], reading.limit)
         if projection is not None:
-            parts.append(f"limit in ~{words.format_duration(projection.seconds)}")
+            parts.append(f"limit in ~{panel_format.format_duration(projection.seconds)}")
     server = runtime.server_state(guard.settings, guard.snapshot_dir, now)
     kind = guard.environment_kind
     life = runtime.lifetime(guard.settings, kind, server, now)
     if life["seconds_left"] is not None:
-        parts.append(f"ends in {words.format_duration(life['seconds_left'])}")
+        parts.append(f"ends in {panel_format.format_duration(life['seconds_left'])}")
     idle = runtime.idle(guard.settings, kind, server, guard.identity.kernel_id, guard.watcher.cell_state.get("idle_since"), now)
     if idle["seconds_left"] is not None:
-        parts.append(f"idle {words.format_countdown(idle['seconds_left'])}")
+        parts.append(f"idle {panel_format.format_countdown(idle['seconds_left'])}")
     current = guard.cells.current
     if current is not None:
-        parts.append(f"cell [{current.number}] {words.format_duration(now - current.started)}")
+        parts.append(f"cell [{current.number}] {panel_format.format_duration(now - current.started)}")
     if meter.cost.low_streak >= guard.settings.low_utilization_minutes * 60:
         found = meter.cost.diagnosis()
         parts.append(f"GPU idle: {found.cause}" if found else "GPU idle")

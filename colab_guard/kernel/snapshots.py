@@ -16,7 +16,7 @@ from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.pickling import SnapshotCancelled
 from ..snapshot.writer import NothingToSave, SnapshotResult, take_snapshot
 from .notebook_files import NotebookFiles
-from .schedule import WriteSpeed, must_start, seconds_left
+from .snapshot_deadline import WriteSpeed, must_start, seconds_left
 
 # The snapshot's size is measured again once memory moved this much since it was last measured.
 ESTIMATE_MOVED = 32 << 20

@@ -22,7 +22,7 @@ from .heartbeats import HeartbeatWriter, heartbeat
 from .memory_advice import SUSTAINED_SECONDS, MemoryAdvice
 from .neighbours import Neighbours
 from .notebook_files import NotebookFiles
-from .schedule import GrowthRate
+from .snapshot_deadline import GrowthRate
 from .snapshots import Snapshots
 
 # The fastest growth (bytes/s) the watcher plans for: a cell filling memory at 1 GB/s must not get

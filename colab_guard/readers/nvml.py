@@ -1,7 +1,7 @@
 """The one boundary to NVIDIA's NVML: every NVML call colab-guard makes is in this module.
 
 ``GpuReader`` initialises NVML once, caches the device handles and turns each poll into plain
-dicts. Any object with pynvml's API can stand in for the library (``colab_guard.nvml_replay``
+dicts. Any object with pynvml's API can stand in for the library (``colab_guard.readers.nvml_replay``
 replays recorded readings), so the rest of colab-guard never touches pynvml directly.
 """
 

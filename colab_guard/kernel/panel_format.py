@@ -1,4 +1,4 @@
-"""The panel's words in the notebook: the same labels and formats as ``labextension/format.ts``, so
+"""The panel's formats in the notebook: the same labels and formats as ``labextension/format/``, so
 ``%guard status`` and the JupyterLab panel say the same thing the same way."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 from ..contract.units import NOT_AVAILABLE, UNITS, human_bytes, human_duration, in_unit, is_count, unit_of
 
-format_duration = human_duration  # the name labextension/format.ts gives it
+format_duration = human_duration  # the name labextension/format/time.ts gives it
 
 
 def format_bytes_pair(used: float | None, total: float | None, separator: str = "/") -> str:
