@@ -123,8 +123,67 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
     root = notebook_dir(snapshot_dir, notebook, create=True)  # this user's alone, never through a link
     _remove_abandoned(root)
     previous = latest_manifest(snapshot_dir, notebook)
-    previous_groups = {tuple(g["names"]): (g, previous["_path"]) for g in previous["groups"].values()} if previous else {}
+    plan = _plan(namespace, hidden, previous, checkpoint)
+    _check_disk(root, snapshot_dir, plan)
+    snap_id = _new_id(started)
+    while os.path.exists(os.path.join(root, snap_id)):  # two snapshots within a millisecond
+        started += 0.001
+        snap_id = _new_id(started)
+    tmp = os.path.join(root, f".tmp-{snap_id}-{os.getpid()}")
+    make_private_dir(tmp, exist_ok=False)
+    try:
+        written = _write(tmp, plan, namespace, previous, checkpoint, live)
+        if not written.variables and not plan.modules:
+            raise NothingToSave("there is no variable to save yet")
+        if previous is not None and _nothing_new(previous, written.variables, plan.modules, plan.skipped, written.written):
+            shutil.rmtree(tmp, ignore_errors=True)
+            return _result_of(previous)
+        manifest: Manifest = {
+            "format": FORMAT,
+            "id": snap_id,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+            "created_ts": started,
+            "notebook": notebook,
+            "reason": reason,
+            "python": sys.version.split()[0],
+            "pid": os.getpid(),
+            "memory": memory,
+            "variables": written.variables,
+            "modules": plan.modules,
+            "skipped": plan.skipped,
+            "groups": written.groups,
+            "bytes_written": written.written,
+            "bytes_reused": written.reused,
+            "seconds": round(time.time() - started, 4),
+        }
+        final = _publish(root, tmp, manifest)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SnapshotError(
+            f"the snapshot could not be written to {snapshot_dir}: {exc.strerror or exc}; the previous snapshot is kept"
+        ) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _prune(root, keep)
+    return SnapshotResult(
+        snap_id, final, sorted(written.variables), plan.skipped, written.written, written.reused, manifest["seconds"], manifest
+    )
 
+
+@dataclass
+class _Plan:
+    """What a snapshot will hold: the variables by group, each group to write or to link unchanged."""
+
+    variables: dict[str, object]
+    skipped: dict[str, str]  # name -> why it is not saved (filled further while writing)
+    modules: dict[str, str]  # name -> module imported again on restore
+    groups: list[tuple[list[str], tuple[Group, str] | None]]  # (names, previous group and its folder, to link)
+
+
+def _plan(namespace: dict, hidden: dict | None, previous: Manifest | None, checkpoint) -> _Plan:
+    """Choose the variables, group those sharing objects, and find the groups unchanged since ``previous``."""
+    previous_groups = {tuple(g["names"]): (g, previous["_path"]) for g in previous["groups"].values()} if previous else {}
     variables, skipped, modules = {}, {}, {}
     for name, value in user_variables(namespace, hidden).items():
         if isinstance(value, types.ModuleType):
@@ -139,21 +198,25 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
     # Unchanged groups are hard-linked from the previous snapshot. Where checksumming a group is
     # cheap (its data is arrays and tensors), it is done first; object-heavy groups are pickled
     # once, straight to disk, and linked afterwards if they turn out unchanged.
-    plans: list[tuple[list[str], tuple[Group, str] | None]] = []  # (names, previous group to link, or None to write)
+    groups: list[tuple[list[str], tuple[Group, str] | None]] = []
     for names in group_variables(variables):
         prev = previous_groups.get(tuple(names))
         if prev and all(cheap_to_fingerprint(variables[n]) for n in names):
             try:
                 if _same_content(prev[0], *_fingerprint(names, variables, namespace, checkpoint)):
-                    plans.append((names, prev))
+                    groups.append((names, prev))
                     continue
             except pickling.SnapshotCancelled:
                 raise
             except Exception:  # noqa: BLE001 - written (or skipped with its reason) below
                 pass
-        plans.append((names, None))
+        groups.append((names, None))
+    return _Plan(variables, skipped, modules, groups)
 
-    needed = sum(nbytes_of(variables[n]) or 0 for names, prev in plans if prev is None for n in names)
+
+def _check_disk(root: str, snapshot_dir: str, plan: _Plan) -> None:
+    """Refuse, before writing anything, a snapshot that the disk cannot hold."""
+    needed = sum(nbytes_of(plan.variables[n]) or 0 for names, prev in plan.groups if prev is None for n in names)
     disk = shutil.disk_usage(root)
     if needed + min(DISK_MARGIN, disk.total // 20) > disk.free:
         raise SnapshotError(
@@ -161,110 +224,88 @@ def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cance
             f"{human_bytes(disk.free)} is free in {snapshot_dir}; the previous snapshot is kept"
         )
 
-    snap_id = _new_id(started)
-    while os.path.exists(os.path.join(root, snap_id)):  # two snapshots within a millisecond
-        started += 0.001
-        snap_id = _new_id(started)
-    tmp = os.path.join(root, f".tmp-{snap_id}-{os.getpid()}")
-    make_private_dir(tmp, exist_ok=False)
-    groups: dict[str, Group] = {}
-    var_info: dict[str, Variable] = {}
-    written = reused = 0
+
+@dataclass
+class _Written:
+    """The groups written or linked into the snapshot's folder, and what each variable is."""
+
+    groups: dict[str, Group] = field(default_factory=dict)
+    variables: dict[str, Variable] = field(default_factory=dict)
+    written: int = 0
+    reused: int = 0
+
+
+def _write(tmp: str, plan: _Plan, namespace: dict, previous: Manifest | None, checkpoint, live: bool) -> _Written:
+    """Write each group of the plan into ``tmp`` (or link it from ``previous``); a variable that
+    cannot be pickled is saved alone, as a copy of one moment while it changes, or skipped."""
+    variables, skipped = dict(plan.variables), plan.skipped
+    previous_groups = {tuple(g["names"]): (g, previous["_path"]) for g in previous["groups"].values()} if previous else {}
+    out = _Written()
     frozen: dict[str, int] = {}  # name -> tries on a frozen copy
     if live:  # one variable alone in its group: a copy shares nothing that another variable holds
-        for names, prev in plans:
+        for names, prev in plan.groups:
             value = variables[names[0]]
             copy = _frozen_copy(value) if prev is None and len(names) == 1 and sys.getsizeof(value) <= FREEZE_UP_FRONT else None
             if copy is not None:
                 variables[names[0]], frozen[names[0]] = copy, 1
-    try:
-        queue = list(plans)
-        while queue:
-            names, prev = queue.pop(0)
-            gid = f"g{len(groups):03d}"
-            if prev is None:
-                try:
-                    group = _write_group(tmp, gid, names, variables, namespace, checkpoint)
-                except (SnapshotError, OSError, pickling.SnapshotCancelled):
-                    raise
-                except Exception as exc:  # noqa: BLE001 - cannot be pickled: alone, or with the others of its group
-                    _remove_group_files(tmp, gid)
-                    if len(names) > 1:
-                        queue[:0] = [([name], None) for name in names]
-                        continue
-                    name = names[0]
-                    copy = _frozen_copy(variables[name]) if _changing(exc) and frozen.get(name, 0) < FROZEN_TRIES else None
-                    if copy is not None:  # the running cell changes it: save what it held at one moment
-                        frozen[name] = frozen.get(name, 0) + 1
-                        variables[name] = copy
-                        queue.insert(0, (names, None))
-                        continue
-                    carried = _carried_from(previous, name)
-                    if previous is None or carried is None or not _changing(exc):
-                        skipped[name] = f"cannot be pickled: {type(exc).__name__}: {exc}"
-                        continue
-                    # kept as the newest earlier snapshot saved it, saying from when
-                    old_group, info = carried
-                    info["group"] = gid  # where restore finds it in this snapshot
-                    group = _link_group(tmp, gid, old_group, previous["_path"], previous.get("id", ""))
-                    reused += group["stream_size"] + group["data_size"]
-                    groups[gid] = group
-                    var_info[name] = info
+    queue = list(plan.groups)
+    while queue:
+        names, prev = queue.pop(0)
+        gid = f"g{len(out.groups):03d}"
+        if prev is None:
+            try:
+                group = _write_group(tmp, gid, names, variables, namespace, checkpoint)
+            except (SnapshotError, OSError, pickling.SnapshotCancelled):
+                raise
+            except Exception as exc:  # noqa: BLE001 - cannot be pickled: alone, or with the others of its group
+                _remove_group_files(tmp, gid)
+                if len(names) > 1:
+                    queue[:0] = [([name], None) for name in names]
                     continue
-                old = previous_groups.get(tuple(names))
-                if old and _same_content(old[0], group["stream_xxh3"], group["entries"]):
-                    _remove_group_files(tmp, gid)  # unchanged after all: share the previous files
-                    prev = old
-                else:
-                    written += group["stream_size"] + group["data_size"]
-            if prev is not None:
-                group = _link_group(tmp, gid, prev[0], prev[1], previous["id"] if previous else "")
-                reused += group["stream_size"] + group["data_size"]
-            groups[gid] = group
-            for name in names:
-                var_info[name] = {"group": gid, "type": describe(variables[name]), "nbytes": nbytes_of(variables[name])}
-                if frozen.get(name):
-                    var_info[name]["frozen_copy"] = True  # changing while saved: a copy of one moment
+                name = names[0]
+                copy = _frozen_copy(variables[name]) if _changing(exc) and frozen.get(name, 0) < FROZEN_TRIES else None
+                if copy is not None:  # the running cell changes it: save what it held at one moment
+                    frozen[name] = frozen.get(name, 0) + 1
+                    variables[name] = copy
+                    queue.insert(0, (names, None))
+                    continue
+                carried = _carried_from(previous, name)
+                if previous is None or carried is None or not _changing(exc):
+                    skipped[name] = f"cannot be pickled: {type(exc).__name__}: {exc}"
+                    continue
+                # kept as the newest earlier snapshot saved it, saying from when
+                old_group, info = carried
+                info["group"] = gid  # where restore finds it in this snapshot
+                group = _link_group(tmp, gid, old_group, previous["_path"], previous["id"])
+                out.reused += group["stream_size"] + group["data_size"]
+                out.groups[gid] = group
+                out.variables[name] = info
+                continue
+            old = previous_groups.get(tuple(names))
+            if old and _same_content(old[0], group["stream_xxh3"], group["entries"]):
+                _remove_group_files(tmp, gid)  # unchanged after all: share the previous files
+                prev = old
+            else:
+                out.written += group["stream_size"] + group["data_size"]
+        if prev is not None:
+            group = _link_group(tmp, gid, prev[0], prev[1], previous["id"] if previous else "")
+            out.reused += group["stream_size"] + group["data_size"]
+        out.groups[gid] = group
+        for name in names:
+            out.variables[name] = {"group": gid, "type": describe(variables[name]), "nbytes": nbytes_of(variables[name])}
+            if frozen.get(name):
+                out.variables[name]["frozen_copy"] = True  # changing while saved: a copy of one moment
+    return out
 
-        if not var_info and not modules:
-            raise NothingToSave("there is no variable to save yet")
-        if previous is not None and _nothing_new(previous, var_info, modules, skipped, written):
-            shutil.rmtree(tmp, ignore_errors=True)
-            return _result_of(previous)
 
-        manifest: Manifest = {
-            "format": FORMAT,
-            "id": snap_id,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "created_ts": started,
-            "notebook": notebook,
-            "reason": reason,
-            "python": sys.version.split()[0],
-            "pid": os.getpid(),
-            "memory": memory,
-            "variables": var_info,
-            "modules": modules,
-            "skipped": skipped,
-            "groups": groups,
-            "bytes_written": written,
-            "bytes_reused": reused,
-            "seconds": round(time.time() - started, 4),
-        }
-        write_small_file(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=1).encode())
-        fsync_dir(tmp)
-        final = os.path.join(root, snap_id)
-        os.rename(tmp, final)
-        fsync_dir(root)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise SnapshotError(
-            f"the snapshot could not be written to {snapshot_dir}: {exc.strerror or exc}; the previous snapshot is kept"
-        ) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _prune(root, keep)
-    return SnapshotResult(snap_id, final, sorted(var_info), skipped, written, reused, manifest["seconds"], manifest)
+def _publish(root: str, tmp: str, manifest: Manifest) -> str:
+    """Write the manifest and make the snapshot complete at once (a rename); returns its folder."""
+    write_small_file(os.path.join(tmp, MANIFEST), json.dumps(manifest, indent=1).encode())
+    fsync_dir(tmp)
+    final = os.path.join(root, manifest["id"])
+    os.rename(tmp, final)
+    fsync_dir(root)
+    return final
 
 
 def _carried_from(previous: Manifest | None, name: str) -> tuple[Group, Variable] | None:
