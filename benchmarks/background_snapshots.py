@@ -42,14 +42,14 @@ def main() -> None:
     }
     try:
         for kernel in kernels.values():
-            kernel.run(f"import time, numpy as np\nheld = np.zeros({n})")
+            kernel.output(f"import time, numpy as np\nheld = np.zeros({n})")
         print(f"{'idle s':>7} {'off ms':>8} {'on ms':>8} {'on/off':>7}")
         for idle in (6.0, 2.6):
             times: dict[str, list[float]] = {"on": [], "off": []}
             for _ in range(args.cycles):
                 for mode, kernel in kernels.items():
                     started = time.perf_counter()  # from the client: execute request to idle
-                    kernel.run(CELL)
+                    kernel.output(CELL)
                     times[mode].append(time.perf_counter() - started)
                 time.sleep(idle)
             off, on = statistics.median(times["off"]) * 1000, statistics.median(times["on"]) * 1000

@@ -21,14 +21,13 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-from jupyter_client.manager import start_new_kernel
+from kernel_harness import BENCH, Cgroup, Kernel, memory_limited
 from resources_latency import percentile
 from runaway import GROW, grow_call
-from snapshot_throughput import CGROUP_V1, watcher_idle_cpu
+from snapshot_throughput import watcher_idle_cpu
 
 LIMIT = 768 << 20
 RATES = [50e6, 200e6, 500e6, 1e9]
@@ -45,27 +44,12 @@ REPORT = (
 )
 
 
-class Kernel:
-    def __init__(self, cgroup: str, snapdir: str):
-        os.environ["COLAB_GUARD_SNAPSHOT_DIR"] = snapdir
-        self.km, self.kc = start_new_kernel(extra_arguments=["--ext=colab_guard"])
-        with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
-            f.write(str(self.km.provisioner.process.pid))
-        time.sleep(1.5)
-        self.run(SETUP)
-
-    def run(self, code: str, timeout: float = 30) -> str:
-        out = []
-        self.kc.execute_interactive(
-            code,
-            timeout=timeout,
-            output_hook=lambda m: out.append(m["content"].get("text", "")) if m["msg_type"] == "stream" else None,
-        )
-        return "".join(out)
-
-    def stop(self):
-        self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+def start_kernel(group: Cgroup, snapdir: str) -> Kernel:
+    """A kernel with the watcher in the benchmark's memory cgroup, set up for the runs."""
+    kernel = Kernel(snapdir, "interrupt.ipynb", cgroup=group)
+    time.sleep(1.5)  # the watcher reads its new cgroup
+    kernel.output(SETUP, timeout=30)
+    return kernel
 
 
 def main() -> None:
@@ -73,30 +57,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     args = parser.parse_args()
-    cgroup = os.path.join(CGROUP_V1, f"colab-guard-bench-{uuid.uuid4().hex[:8]}")
-    os.mkdir(cgroup)
-    with open(os.path.join(cgroup, "memory.limit_in_bytes"), "w") as f:
-        f.write(str(LIMIT))
+    group = memory_limited(LIMIT, BENCH)
     snapdir = tempfile.mkdtemp(prefix="cg-interrupt-")
     results = {}
-    kernel = Kernel(cgroup, snapdir)
+    kernel = start_kernel(group, snapdir)
     try:
         for rate in RATES:
             stopped, killed = 0, 0
             reactions = []
             for _ in range(args.runs):
                 try:
-                    kernel.run(grow_call(rate, LIMIT, 0.7))
+                    kernel.output(grow_call(rate, LIMIT, 0.7), timeout=30)
                 except Exception:  # noqa: BLE001 - the kernel died: no reply comes
                     pass
-                if kernel.km.is_alive():
+                if kernel.manager.is_alive():
                     stopped += 1
                 else:
                     killed += 1
                     kernel.stop()
-                    kernel = Kernel(cgroup, snapdir)
+                    kernel = start_kernel(group, snapdir)
                     continue
-            report = json.loads(kernel.run(REPORT).strip().splitlines()[-1])
+            report = json.loads(kernel.output(REPORT, timeout=30).strip().splitlines()[-1])
             reactions = [(b - a) * 1000 for a, b in zip(report["detected"], report["delivered"])][-stopped:] if stopped else []
             results[rate] = {"stopped": stopped, "killed": killed, "reaction_ms": reactions}
             p50 = percentile(reactions, 50) if reactions else float("nan")
@@ -106,15 +87,10 @@ def main() -> None:
                 flush=True,
             )
             kernel.stop()  # a fresh kernel per rate: its interruption record starts empty
-            kernel = Kernel(cgroup, snapdir)
+            kernel = start_kernel(group, snapdir)
     finally:
         kernel.stop()
-        for _ in range(50):
-            try:
-                os.rmdir(cgroup)
-                break
-            except OSError:
-                time.sleep(0.1)
+        group.remove()
     idle = watcher_idle_cpu(args.idle_seconds)
     print(f"watcher idle CPU: {idle:.3f} % of one core")
     os.makedirs(os.path.join(os.path.dirname(__file__), "results"), exist_ok=True)

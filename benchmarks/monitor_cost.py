@@ -56,7 +56,7 @@ def main() -> None:
     watched = Kernel(snapdir, "monitored.ipynb")
     results = []
     try:
-        watched.run(f"%guard monitor {args.interval}")
+        watched.output(f"%guard monitor {args.interval}")
         time.sleep(3)  # both settle after start-up
         for _ in range(args.rounds):
             before = {k: cpu_seconds(k.pid) for k in (plain, watched)}
@@ -76,7 +76,7 @@ def main() -> None:
                 }
             )
             print(json.dumps(results[-1]), flush=True)
-        watched.run("%guard monitor off")
+        watched.output("%guard monitor off")
     finally:
         plain.stop()
         watched.stop()

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-from kernel_harness import Cgroup, Kernel
+from kernel_harness import BENCH, Kernel, memory_limited
 from runaway import GROW, grow_call
 
 GiB = 1 << 30
@@ -71,7 +71,7 @@ def newest_snapshot(folder: str, notebook: str) -> dict | None:
 
 def one_run(limit: int, rate: float, steadies: int, interrupt: bool) -> dict:
     folder = tempfile.mkdtemp()
-    group = Cgroup("memory", {"memory.limit_in_bytes": str(limit)})
+    group = memory_limited(limit, BENCH)
     settings = {"interrupt_cells": interrupt, "background_snapshots": True}
     holds = [int(limit * 0.5), int(limit * 0.1)][:steadies]  # the first holds the most: the OOM killer's pick
     kernels = {f"steady{i}": Kernel(folder, f"steady{i}.ipynb", **settings) for i in range(steadies)}
@@ -81,8 +81,8 @@ def one_run(limit: int, rate: float, steadies: int, interrupt: bool) -> dict:
             group.add(kernel.pid)
         time.sleep(1.5)
         for i in range(steadies):
-            kernels[f"steady{i}"].run(STEADY.format(nbytes=holds[i]))
-        kernels["grower"].run(GROW + "\nheld = list(range(1000))")
+            kernels[f"steady{i}"].output(STEADY.format(nbytes=holds[i]))
+        kernels["grower"].output(GROW + "\nheld = list(range(1000))")
         time.sleep(3)  # background snapshots of the variables, as an idle notebook gets them
         seconds = 5 + limit / rate
         loops = {name: k.client.execute(f"train({seconds})") for name, k in kernels.items() if name != "grower"}

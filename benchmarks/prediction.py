@@ -36,9 +36,9 @@ def one_run(limit: int, directory: str) -> bool:
         kernel,
         snapshot_dir,
     ):
-        kernel.run(SETUP.format(limit=limit) + "grow_on = False")
-        kernel.run(CELL)  # last time: it added 60 % of the limit
-        kernel.run(f"held = np.ones(int({limit} * 0.35) // 8)\ngrow_on = True")
+        kernel.output(SETUP.format(limit=limit) + "grow_on = False")
+        kernel.output(CELL)  # last time: it added 60 % of the limit
+        kernel.output(f"held = np.ones(int({limit} * 0.35) // 8)\ngrow_on = True")
         kernel.start(CELL)
         if not kernel.wait_dead(120):
             print("  the kernel did not die", file=sys.stderr)

@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-from kernel_harness import Cgroup, Kernel, throttle_settings
+from kernel_harness import BENCH, Cgroup, Kernel, memory_limited, throttle_settings
 from runaway import grow_cell
 
 from colab_guard.contract.manifests import notebook_snapshots
@@ -42,15 +42,15 @@ RATES = [100, 250, 1000]  # MB/s
 def one_run(limit_gib: float, namespace_gib: float, rate_mb: int, idle: float, directory: str, disk_mbps: int) -> bool:
     """One kernel, grown until killed; whether a complete snapshot with every variable survived."""
     snapshot_dir = tempfile.mkdtemp(dir=directory)
-    memory = Cgroup("memory", {"memory.limit_in_bytes": str(int(limit_gib * (1 << 30)))})
-    blkio = Cgroup("blkio", throttle_settings(snapshot_dir, disk_mbps * 1_000_000)) if disk_mbps else None
+    memory = memory_limited(int(limit_gib * (1 << 30)), BENCH)
+    blkio = Cgroup("blkio", throttle_settings(snapshot_dir, disk_mbps * 1_000_000), BENCH) if disk_mbps else None
     kernel = Kernel(snapshot_dir, "race.ipynb", interrupt_cells=False)
     try:
         memory.add(kernel.pid)
         if blkio:
             blkio.add(kernel.pid)
         time.sleep(1.5)  # the watcher reads its new cgroup
-        kernel.run(SETUP.format(n=int(namespace_gib * (1 << 30))))
+        kernel.output(SETUP.format(n=int(namespace_gib * (1 << 30))))
         time.sleep(idle)
         kernel.start(grow_cell(rate_mb * 1e6))
         if not kernel.wait_dead(300):

@@ -22,9 +22,9 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import uuid
 
-CGROUP_V1 = "/sys/fs/cgroup/memory"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from kernel_harness import CGROUP_V1, child_in_cgroup
 
 CHILD = textwrap.dedent(
     r"""
@@ -149,24 +149,8 @@ WATCHER_IDLE = textwrap.dedent(
 
 
 def run_in_cgroup(method: str, out: str, gib: float) -> dict:
-    path = os.path.join(CGROUP_V1, f"colab-guard-bench-{uuid.uuid4().hex[:8]}")
-    os.mkdir(path)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", CHILD, path, method, out, str(gib)], capture_output=True, text=True, timeout=900
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{method} failed: {done.stderr[-2000:]}")
-        return json.loads(done.stdout.strip().splitlines()[-1])
-    finally:
-        for _ in range(50):
-            try:
-                os.rmdir(path)
-                break
-            except OSError:
-                import time
-
-                time.sleep(0.1)
+    """One method's run in a memory cgroup of its own, to measure its charge."""
+    return child_in_cgroup(CHILD, method, out, str(gib))
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -195,8 +179,8 @@ def main() -> None:
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--repeat", type=int, default=3, help="runs of the raw O_DIRECT write and of colab-guard")
     args = parser.parse_args()
-    if not os.path.isfile(os.path.join(CGROUP_V1, "memory.limit_in_bytes")):
-        sys.exit("needs the cgroup v1 memory controller at " + CGROUP_V1)
+    if not os.path.isfile(os.path.join(CGROUP_V1, "memory", "memory.limit_in_bytes")):
+        sys.exit("needs the cgroup v1 memory controller under " + CGROUP_V1)
     base = args.dir or tempfile.mkdtemp(prefix="cg-snapbench-", dir=os.path.expanduser("~"))
     # The disk's speed swings by 30 % from run to run here: the two closest contenders are repeated,
     # interleaved, and compared by their medians.

@@ -1,4 +1,4 @@
-"""A real cgroup v1 memory cgroup for tests: created under the memory controller, removed after."""
+"""Real cgroup v1 cgroups for the tests and the benchmarks: created under their controller, removed after."""
 
 import os
 import time
@@ -6,17 +6,23 @@ import uuid
 
 import pytest
 
-V1_MEMORY = "/sys/fs/cgroup/memory"
+CGROUP_V1 = "/sys/fs/cgroup"
+V1_MEMORY = os.path.join(CGROUP_V1, "memory")
 
 
-class MemoryCgroup:
-    """A child memory cgroup with a limit; processes join by writing their pid to ``procs``."""
+class Cgroup:
+    """A real cgroup v1 child of one controller (memory, blkio), with its settings; processes join
+    with ``add``; ``remove`` waits for the last to exit. The tests' and the benchmarks' one helper."""
 
-    def __init__(self, limit: int):
-        self.path = os.path.join(V1_MEMORY, f"colab-guard-test-{uuid.uuid4().hex[:8]}")
+    def __init__(self, controller: str, settings: dict[str, str], prefix: str = "colab-guard-test"):
+        self.path = os.path.join(CGROUP_V1, controller, f"{prefix}-{uuid.uuid4().hex[:8]}")
         os.mkdir(self.path)
-        self.write("memory.limit_in_bytes", str(limit))
+        for name, value in settings.items():
+            self.write(name, value)
         self.procs = os.path.join(self.path, "cgroup.procs")
+
+    def add(self, pid: int) -> None:
+        self.write("cgroup.procs", str(pid))
 
     def write(self, name: str, value: str) -> None:
         with open(os.path.join(self.path, name), "w") as f:
@@ -30,7 +36,7 @@ class MemoryCgroup:
         return {k: int(v) for k, v in (line.split() for line in self.read("memory.stat").splitlines())}
 
     def remove(self) -> None:
-        for _ in range(50):  # the cgroup can be removed once its last process has exited
+        for _ in range(100):  # the cgroup can be removed once its last process has exited
             try:
                 os.rmdir(self.path)
                 return
@@ -40,16 +46,21 @@ class MemoryCgroup:
                 time.sleep(0.1)
 
 
+def memory_limited(limit: int, prefix: str = "colab-guard-test") -> Cgroup:
+    """A memory cgroup with a limit of ``limit`` bytes."""
+    return Cgroup("memory", {"memory.limit_in_bytes": str(limit)}, prefix)
+
+
 @pytest.fixture
 def memory_cgroup():
     """Factory of real memory cgroups; skips with the reason where none can be created."""
     made = []
 
-    def make(limit: int) -> MemoryCgroup:
+    def make(limit: int) -> Cgroup:
         if not os.path.isfile(os.path.join(V1_MEMORY, "memory.limit_in_bytes")):
             pytest.skip(f"no cgroup v1 memory controller mounted at {V1_MEMORY}")
         try:
-            group = MemoryCgroup(limit)
+            group = memory_limited(limit)
         except OSError as exc:
             pytest.skip(f"cannot create a memory cgroup here ({exc}); needs root and a writable controller")
         made.append(group)
@@ -60,7 +71,7 @@ def memory_cgroup():
         group.remove()
 
 
-V1_BLKIO = "/sys/fs/cgroup/blkio"
+V1_BLKIO = os.path.join(CGROUP_V1, "blkio")
 
 
 @pytest.fixture

@@ -11,11 +11,8 @@ user does: ``%load_ext colab_guard``.
 from __future__ import annotations
 
 import os
-import queue
-import time
 
-from jupyter_client.manager import KernelManager
-from kernel_helpers import collect
+from kernel_driver import LocalKernel
 
 # Variables Colab's hosted runtime sets (colab_guard.readers.environment.COLAB_MARKERS).
 COLAB_ENV = {
@@ -44,66 +41,13 @@ def colab_env(root, **extra: str) -> dict[str, str]:
     return env
 
 
-class ColabKernel:
-    """A real ipykernel with Colab's environment; every iopub message of each run is kept."""
+class ColabKernel(LocalKernel):
+    """A real ipykernel with Colab's environment, colab-guard loaded by hand as a Colab user does."""
 
     def __init__(self, root, cgroup=None, load: bool = True, **env: str):
         self.root = str(root)
-        self.other: list[dict] = []  # iopub messages of no cell this object ran (threads' output)
         self.env = colab_env(self.root, **env)
-        self.manager = KernelManager(kernel_name="python3")
-        self.manager.start_kernel(env=self.env, cwd=os.path.join(self.root, "content"))
-        self.client = self.manager.client()
-        self.client.start_channels()
-        self.client.wait_for_ready(timeout=60)
-        if cgroup is not None:  # Colab's container: the kernel in a memory cgroup of its own
-            with open(cgroup.procs, "w") as f:
-                f.write(str(self.pid))
+        super().__init__(self.env, cwd=os.path.join(self.root, "content"), cgroup=cgroup)
         if load:
             out = self.run("%load_ext colab_guard")
             assert out["error"] is None, out
-
-    @property
-    def pid(self) -> int:
-        return self.manager.provisioner.process.pid
-
-    def run(self, code: str, timeout: float = 120) -> dict:
-        """Execute and wait until idle: stdout+stderr text, rich outputs, display updates, the error."""
-        msg_id = self.client.execute(code)
-        out: dict = {"text": "", "data": [], "updates": [], "displays": [], "error": None}
-        deadline = time.monotonic() + timeout
-        while True:
-            msg = self.client.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") != msg_id:
-                self.other.append(msg)
-                continue
-            if collect(out, msg):
-                return out
-
-    def messages(self, seconds: float) -> list[dict]:
-        """Every iopub message for ``seconds``, whichever cell they belong to (output of threads)."""
-        found, deadline = [], time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                found.append(self.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic())))
-            except queue.Empty:
-                break
-        return found
-
-    def value(self, expression: str):
-        """The value of a Python expression in the kernel, through JSON."""
-        out = self.run(f"import json as _j; print(_j.dumps({expression}))")
-        assert out["error"] is None, out
-        import json
-
-        return json.loads(out["text"].strip().splitlines()[-1])
-
-    def plain(self, code: str) -> str:
-        """The text/plain of what ``code`` shows (``%guard status``), with its printed text."""
-        out = self.run(code)
-        assert out["error"] is None, out
-        return out["text"] + "\n".join(d.get("text/plain", "") for d in out["data"])
-
-    def stop(self) -> None:
-        self.client.stop_channels()
-        self.manager.shutdown_kernel(now=True)
