@@ -14,6 +14,7 @@ import hashlib
 import threading
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import psutil
 
@@ -60,7 +61,7 @@ class CellRecord:
         number = f"[{self.number}]" if self.number is not None else "[?]"
         return f"{number} `{self.first_line}`" if self.first_line else number
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.update(growth=self.growth, rss_growth=self.rss_growth)
         return out
@@ -218,7 +219,7 @@ class CellLog:
         when = "so far, still running" if cell.running else f"peak {human_bytes(cell.rss_peak or 0)}"
         return f"The cell that grew memory most: {cell.label()} (+{human_bytes(growth)}, {when})."
 
-    def for_heartbeat(self) -> list[dict]:
+    def for_heartbeat(self) -> list[dict[str, Any]]:
         """The last cells, compact, for the heartbeat the server reads."""
         keys = (
             "number",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from . import panel_format
 
@@ -32,7 +33,7 @@ def _bar(percent: float) -> str:
     )
 
 
-def _cost_line(cost: dict) -> list[str]:
+def _cost_line(cost: dict[str, Any]) -> list[str]:
     """ "Cost so far" and "At low GPU utilisation", as the panel's cost block."""
     share = (
         f" ({panel_format.format_percent(100 * cost['accrued_low_utilization'] / cost['accrued'])})"
@@ -56,7 +57,7 @@ def _cost_line(cost: dict) -> list[str]:
     return lines
 
 
-def cell_line(cell: dict) -> str:
+def cell_line(cell: dict[str, Any]) -> str:
     """One cell's memory: number, growth and peak of the working set, of the kernel, time, first line."""
 
     def signed(n):
@@ -76,7 +77,7 @@ CELLS_HEADER = f"{'cell':>6} {'Δ memory':>11} {'peak':>10}  {'Δ kernel':>11} {
 class StatusView:
     """``%guard status`` rendered inline: the whole colab-guard UI where no JupyterLab panel loads."""
 
-    def __init__(self, status: dict):
+    def __init__(self, status: dict[str, Any]):
         self.status = status
 
     def _header(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from ..contract.heartbeat import Heartbeat, own_heartbeats, shared_heartbeats
 from ..contract.units import human_bytes
@@ -61,7 +62,7 @@ def _process_owner(pid: int) -> int | None:
         return None
 
 
-def explain(gpus: list[dict], own_pids: set[int], kernels: dict[int, Heartbeat], now: float | None = None) -> str:
+def explain(gpus: list[dict[str, Any]], own_pids: set[int], kernels: dict[int, Heartbeat], now: float | None = None) -> str:
     """The explanation to show after the error, from an NVML reading and the kernels' heartbeats."""
     now = time.time() if now is None else now
     if not gpus:

@@ -8,6 +8,7 @@ import threading
 import time
 import traceback
 import types
+from typing import Any
 
 import psutil
 
@@ -221,7 +222,7 @@ class Guard:
         return True
 
     # -- settings from the notebook (%guard config)
-    def configure(self, values: dict) -> list[str]:
+    def configure(self, values: dict[str, Any]) -> list[str]:
         """Apply settings to this kernel now (validated together); returns the names changed."""
         new = self.settings.with_values(values)  # ValueError: nothing applied
         if "snapshot_dir" in values and new.snapshot_dir:
@@ -290,7 +291,7 @@ class Guard:
             return list_snapshots(self.snapshot_dir)
         return notebook_snapshots(self.snapshot_dir, self.files.notebook)
 
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         """Everything the kernel can know: see ``status.gather``."""
         from .status import gather
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from ..contract.files import write_json_atomic
 from ..contract.heartbeat import FORMAT, Heartbeat, make_private
@@ -20,7 +21,7 @@ def heartbeat(
     notebook: str | None,
     peak_percent: float,
     last_snapshot: str | None,
-    cell_state: dict,
+    cell_state: dict[str, Any],
     clean: bool,
 ) -> Heartbeat:
     """The heartbeat of this kernel now (memory by cell is added where it is private)."""
@@ -52,7 +53,7 @@ class HeartbeatWriter:
         self.files, self.shared = files, shared
         self._made_private = False  # the read bits of an earlier shared heartbeat taken back
 
-    def write(self, beat: Heartbeat, cells: list[dict]) -> str | None:
+    def write(self, beat: Heartbeat, cells: list[dict[str, Any]]) -> str | None:
         """Write it; the reason where it could not be written."""
         shared, files = self.shared, self.files
         if not shared:

@@ -68,7 +68,7 @@ def sessions_url(env: Mapping[str, str] | None = None) -> str | None:
     return COLAB_SESSIONS_URL if detect_environment(env)["kind"] == "colab" else None
 
 
-def session_of(sessions: object, kernel: str) -> dict | None:
+def session_of(sessions: object, kernel: str) -> dict[str, Any] | None:
     """The one session whose kernel is ``kernel``; None if there is none, or more than one."""
     if not isinstance(sessions, list):
         return None
@@ -76,7 +76,7 @@ def session_of(sessions: object, kernel: str) -> dict | None:
     return mine[0] if len(mine) == 1 else None
 
 
-def from_session(session: dict, url: str) -> Identity | None:
+def from_session(session: dict[str, Any], url: str) -> Identity | None:
     """The identity a session gives: Colab's Drive file id, or a Jupyter server's notebook path."""
     path = session.get("path")
     name = session.get("name")

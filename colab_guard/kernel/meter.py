@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..contract.accelerator_log import append_accelerator_line
 from ..contract.ownership import SnapshotError
@@ -29,7 +30,7 @@ from .accelerators import gpu_reader
 LOG_INTERVAL = 60.0
 
 
-def read_tpus(dev_root: str) -> tuple[list[dict], list[str]]:
+def read_tpus(dev_root: str) -> tuple[list[dict[str, Any]], list[str]]:
     """TPU evidence: device files under ``dev_root`` (the ``dev_root`` setting), variables."""
     return detect_tpu(os.environ, dev_root)
 
@@ -41,7 +42,7 @@ class AcceleratorMeter:
         self,
         settings: WatcherSettings,
         snapshot_dir: Callable[[], str],
-        cell_state: Callable[[], dict],
+        cell_state: Callable[[], dict[str, Any]],
         notify: Callable[[str, str], None] = lambda level, message: None,
         reader: GpuReader | None = None,
     ):
@@ -54,7 +55,7 @@ class AcceleratorMeter:
         self.cpu = ProcessCpu()
         self.started = time.time()
         self.gpu: GpuReading | None = None
-        self.tpus: list[dict] = []
+        self.tpus: list[dict[str, Any]] = []
         self.notes: list[str] = []
         self.told = False  # one message per run of low utilisation
         self.last_error: str | None = None
@@ -64,7 +65,7 @@ class AcceleratorMeter:
         self._thread: threading.Thread | None = None
 
     @property
-    def accelerators(self) -> list[dict]:
+    def accelerators(self) -> list[dict[str, Any]]:
         return (self.gpu.gpus if self.gpu is not None else []) + self.tpus
 
     def start(self) -> None:
@@ -133,6 +134,6 @@ class AcceleratorMeter:
         except (OSError, ValueError, SnapshotError) as exc:
             self.last_error = f"accelerator log: {exc}"
 
-    def low_utilization(self) -> dict | None:
+    def low_utilization(self) -> dict[str, Any] | None:
         """The low-utilisation warning once its run is long enough, as the server's advice words it."""
         return low_utilization_warning(self.cost, self.settings.low_utilization_minutes)

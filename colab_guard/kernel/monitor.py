@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import threading
 import time
+from typing import Any
 
 from ..usage.trend import project_time_to_limit
 from . import panel_format, runtime
@@ -71,7 +72,7 @@ class Monitor:
         self._thread: threading.Thread | None = None
 
     @staticmethod
-    def _bundle(line: str) -> dict:
+    def _bundle(line: str) -> dict[str, Any]:
         return {
             "text/plain": line,
             "text/html": f'<div style="font-family:var(--jp-code-font-family,monospace);font-size:12px">{html.escape(line)}</div>',

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from ..contract.units import NOT_AVAILABLE, UNITS, human_bytes, human_duration, in_unit, is_count, unit_of
 
@@ -56,8 +57,8 @@ def tpu_label(accelerator_type: str | None) -> str:
     return f"TPU {accelerator_type}" if accelerator_type else "TPU"
 
 
-def _groups(accelerators: list[dict]) -> list[tuple[str, str, int]]:
-    groups: list[list] = []
+def _groups(accelerators: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    groups: list[list[Any]] = []
     for acc in accelerators:
         if acc.get("kind") == "gpu":
             label = acc.get("name") or "GPU"
@@ -75,7 +76,7 @@ def _groups(accelerators: list[dict]) -> list[tuple[str, str, int]]:
     return [(g[0], g[1], g[2]) for g in groups]
 
 
-def accelerator_summary(accelerators: list[dict]) -> str:
+def accelerator_summary(accelerators: list[dict[str, Any]]) -> str:
     """Like "Tesla T4 x1", "NVIDIA A100-SXM4-40GB x2", "TPU v2-8", or "CPU only"."""
     groups = _groups(accelerators)
     if not groups:
@@ -83,7 +84,7 @@ def accelerator_summary(accelerators: list[dict]) -> str:
     return ", ".join(label if label.startswith("TPU") else f"{label} x{count}" for label, _, count in groups)
 
 
-def accelerator_short_summary(accelerators: list[dict]) -> str:
+def accelerator_short_summary(accelerators: list[dict[str, Any]]) -> str:
     """Like "T4", "2× A100-SXM4-40GB", "CPU": the status bar's form."""
     groups = _groups(accelerators)
     if not groups:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..contract.manifests import SnapshotError
 from ..contract.settings import WatcherSettings
@@ -28,28 +29,28 @@ class Snapshots:
 
     def __init__(
         self,
-        namespace: dict,
-        hidden: dict | None,
+        namespace: dict[str, Any],
+        hidden: dict[str, Any] | None,
         settings: WatcherSettings,
         files: NotebookFiles,
-        cell_state: dict,
+        cell_state: Callable[[], dict[str, Any]],
         running_growth: Callable[[], int],
         notify: Callable[[str, str], None],
         report: Callable[[str], None],
         taken: Callable[[], None],
     ):
         self.namespace, self.hidden, self.settings, self.files = namespace, hidden, settings, files
-        self.cell_state = cell_state  # set by the kernel's hooks: is a cell running, since when idle
+        self.cell_state = cell_state  # the kernel's hooks keep it: is a cell running, since when idle
         self.running_growth = running_growth  # what the running cell added to this kernel so far
         self.notify, self.report, self.taken = notify, report, taken
         self.at_percent: float | None = None  # level of this episode's last snapshot
-        self.names: frozenset = frozenset()  # the names and objects the last snapshot saw
+        self.names: frozenset[Any] = frozenset()  # the names and objects the last snapshot saw
         self.last: SnapshotResult | None = None
         self.told_saved = False  # one "saved" line per memory episode in the cell's output
         self.write_speed = WriteSpeed()
         # the namespace may differ from the last snapshot (a cell ran since it started)
         self.dirty = False
-        self._estimate: tuple[frozenset, float, int, int] | None = None  # (signature, when, bytes, working set)
+        self._estimate: tuple[frozenset[Any], float, int, int] | None = None  # (signature, when, bytes, working set)
         self._thread: threading.Thread | None = None
         self._cancel: threading.Event | None = None  # cancels the snapshot running, if a background one
         self.background_at = 0.0
@@ -89,7 +90,7 @@ class Snapshots:
 
     def background_due(self) -> bool:
         """Idle after a cell changed things: bring the snapshot up to date, throttled."""
-        s, state = self.settings, self.cell_state
+        s, state = self.settings, self.cell_state()
         if not s.background_snapshots or not self.dirty or state.get("executing"):
             return False
         idle_since = state.get("idle_since")
@@ -115,7 +116,7 @@ class Snapshots:
             last = self._estimate = (signature, now, sum(nbytes_of(v) or 0 for v in list(variables.values())), working_set)
         return last[2]
 
-    def signature(self) -> frozenset:
+    def signature(self) -> frozenset[Any]:
         """Which objects the user's names hold: rebinding or adding a variable changes it."""
         for _ in range(3):
             try:
@@ -187,7 +188,7 @@ class Snapshots:
                 memory,
                 reason,
                 cancel,
-                live=bool(self.cell_state.get("executing")),
+                live=bool(self.cell_state().get("executing")),
             )
         except SnapshotCancelled:
             self.dirty = True

@@ -55,7 +55,7 @@ def memory_view(guard) -> dict[str, Any]:
     return out
 
 
-def disks(snapshot_dir: str) -> dict[str, dict]:
+def disks(snapshot_dir: str) -> dict[str, dict[str, Any]]:
     """The notebook folder (the kernel's working directory: /content on Colab) and the snapshot folder."""
     out = {}
     for key, path in (("root_dir", os.getcwd()), ("snapshot_dir", snapshot_dir)):
@@ -65,7 +65,7 @@ def disks(snapshot_dir: str) -> dict[str, dict]:
     return out
 
 
-def hours_view(guard, server: ServerState | None, attached: bool) -> dict | None:
+def hours_view(guard, server: ServerState | None, attached: bool) -> dict[str, Any] | None:
     """Accelerator hours over the last 7 days against the weekly budget: the server's, else the kernels' own log."""
     served = server["accelerator_hours"] if server is not None else None
     if served is not None:

@@ -13,6 +13,7 @@ import collections
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, MemoryReading
@@ -41,10 +42,10 @@ class Watcher:
 
     def __init__(
         self,
-        namespace: dict,
+        namespace: dict[str, Any],
         settings: WatcherSettings,
         snapshot_dir: str,
-        hidden: dict | None = None,
+        hidden: dict[str, Any] | None = None,
         notify: Callable[[str, str], None] = lambda level, message: None,
         reader: MemoryReader | None = None,
         interrupt: Callable[[object], bool] | None = None,
@@ -63,19 +64,19 @@ class Watcher:
         # stops the running cell; returns whether it did (no cell running, or turned off: False)
         self.interrupt = interrupt
         self.interrupted = False  # one interruption per episode above the snapshot level
-        self.interruptions: list[dict] = []
+        self.interruptions: list[dict[str, Any]] = []
         self.growth = GrowthRate()
         # growth held for this long before the user is told to stop a cell: a data load is a burst
         self.sustained = GrowthRate(window=SUSTAINED_SECONDS)
         self.neighbours = Neighbours()  # who in the container grows: this kernel, or another process
-        self.cell_state: dict = {"executing": False, "idle_since": time.time()}  # set by the kernel's hooks
+        self.cell_state: dict[str, Any] = {"executing": False, "idle_since": time.time()}  # set by the kernel's hooks
         self.cells = cells  # a CellLog: each reading counts toward the running cell's peak
         self.snapshots = Snapshots(
             namespace,
             hidden,
             settings,
             self.files,
-            self.cell_state,
+            lambda: self.cell_state,  # replaced, not changed, by the kernel's hooks
             running_growth=lambda: 0 if self.cells is None else self.cells.running_growth(),
             notify=notify,
             report=self._report,

@@ -206,7 +206,7 @@ def _device_blocks(as_bytes: Any) -> Any:
 # ---- rebuilding (named in the pickles: keep these names) -------------------------------------
 
 
-def _rebuild_array(index, shape, dtype, order, writeable=True):
+def _rebuild_array(index: int, shape: tuple[int, ...], dtype: Any, order: str, writeable: bool = True) -> np.ndarray:
     arr = current().read_entry(index, shape[::-1] if order == "F" else shape, dtype)
     arr = arr.T if order == "F" else arr
     if not writeable:
@@ -214,15 +214,17 @@ def _rebuild_array(index, shape, dtype, order, writeable=True):
     return arr
 
 
-def _rebuild_view(root, offset, shape, strides, dtype, writeable=True):
+def _rebuild_view(
+    root: np.ndarray, offset: int, shape: tuple[int, ...], strides: tuple[int, ...], dtype: Any, writeable: bool = True
+) -> np.ndarray:
     flat = root.reshape(-1, order="A").view(np.uint8)
-    view = np.ndarray(shape, dtype, buffer=flat, offset=offset, strides=strides)
+    view: np.ndarray = np.ndarray(shape, dtype, buffer=flat, offset=offset, strides=strides)
     if not writeable:
         view.flags.writeable = False
     return view
 
 
-def _rebuild_storage(index, device):
+def _rebuild_storage(index: int, device: str) -> Any:
     import torch
 
     ctx = current()
@@ -237,7 +239,15 @@ def _rebuild_storage(index, device):
     return tensor.untyped_storage()
 
 
-def _rebuild_tensor(storage, dtype_name, offset, shape, stride, requires_grad, is_param):
+def _rebuild_tensor(
+    storage: Any,
+    dtype_name: str,
+    offset: int,
+    shape: tuple[int, ...],
+    stride: tuple[int, ...],
+    requires_grad: bool,
+    is_param: bool,
+) -> Any:
     import torch
 
     dtype = getattr(torch, dtype_name)
@@ -247,7 +257,7 @@ def _rebuild_tensor(storage, dtype_name, offset, shape, stride, requires_grad, i
     return tensor.requires_grad_(requires_grad) if requires_grad else tensor
 
 
-def _rebuild_arrow_buffer(index: int):
+def _rebuild_arrow_buffer(index: int) -> Any:
     import pyarrow
 
     return pyarrow.py_buffer(current().read_entry(index, None, np.uint8))

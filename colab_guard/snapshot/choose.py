@@ -6,6 +6,7 @@ import itertools
 import sys
 import types
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ SAMPLE_ABOVE = 100_000
 SAMPLE_SIZE = 1000
 
 
-def user_variables(namespace: dict, hidden: dict | None = None) -> dict:
+def user_variables(namespace: dict[str, Any], hidden: dict[str, Any] | None = None) -> dict[str, Any]:
     """What ``%who`` lists: the user's names, not IPython's own or underscore-prefixed ones."""
     hidden = hidden or {}
     return {
@@ -30,7 +31,7 @@ def user_variables(namespace: dict, hidden: dict | None = None) -> dict:
     }
 
 
-def skip_reason(value) -> str | None:
+def skip_reason(value: object) -> str | None:
     """Why a value cannot be saved usefully, decided without trying to pickle it."""
     if isinstance(value, (types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType)):
         return "a generator or coroutine: its running state cannot be saved"
@@ -95,12 +96,12 @@ def _identity_keys(value: object, depth: int = 2) -> set[object]:
     return keys
 
 
-def group_variables(variables: dict) -> list[list[str]]:
+def group_variables(variables: dict[str, Any]) -> list[list[str]]:
     """Partition names so variables sharing any object (a view and its base...) stay together."""
-    owner: dict = {}
+    owner: dict[object, str] = {}
     parent = {name: name for name in variables}
 
-    def find(name):
+    def find(name: str) -> str:
         while parent[name] != name:
             parent[name] = parent[parent[name]]
             name = parent[name]
@@ -138,7 +139,7 @@ def cheap_to_fingerprint(value: object, depth: int = 1) -> bool:
     return False
 
 
-def describe(value) -> str:
+def describe(value: object) -> str:
     shape = getattr(value, "shape", None)
     dtype = getattr(value, "dtype", None)
     kind = f"{type(value).__module__}.{type(value).__qualname__}".removeprefix("builtins.")
@@ -149,7 +150,7 @@ def describe(value) -> str:
     return kind
 
 
-def nbytes_of(value, depth: int = 1) -> int | None:
+def nbytes_of(value: object, depth: int = 1) -> int | None:
     """Memory a variable holds: arrays and tensors by their data, containers with what they hold.
 
     Containers of more than 100,000 items are measured from a sample spread over their items, plus

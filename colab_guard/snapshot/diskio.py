@@ -14,6 +14,7 @@ import errno
 import mmap
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import xxhash
 
@@ -52,7 +53,7 @@ class DirectWriter:
         self._bufs = [mmap.mmap(-1, CHUNK), mmap.mmap(-1, CHUNK)]
         self._views = [memoryview(b) for b in self._bufs]
         self._active = 0  # the buffer being filled
-        self._pending: list[Future | None] = [None, None]  # each buffer's write in flight
+        self._pending: list[Future[Any] | None] = [None, None]  # each buffer's write in flight
         self._pool: ThreadPoolExecutor | None = None
         self._fill = 0  # bytes waiting in the active buffer
         self._flushed = 0  # bytes handed to the disk
@@ -63,7 +64,7 @@ class DirectWriter:
         """Logical end of the data written so far."""
         return self._flushed + self._fill
 
-    def write(self, data) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         src = memoryview(data).cast("B")
         pos = 0
         while pos < len(src):
@@ -95,7 +96,7 @@ class DirectWriter:
         if future is not None:
             future.result()  # re-raises the writer's error (ENOSPC...) here
 
-    def _write_chunk(self, view) -> None:
+    def _write_chunk(self, view: memoryview) -> None:
         """Runs on the writer thread; writes are in order since the pool has one thread."""
         done = 0
         while done < len(view):

@@ -26,8 +26,8 @@ from __future__ import annotations
 import io
 import pickle
 import types
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Literal, Protocol
 
 import cloudpickle
 import numpy as np
@@ -56,6 +56,12 @@ PART_BYTES = 4 << 20
 BATCH = 512  # items pickled per step of a part
 
 
+class Sink(Protocol):
+    """Where a pickle stream goes: anything with ``write``."""
+
+    def write(self, data: Any, /) -> Any: ...
+
+
 class SnapshotCancelled(Exception):
     """A snapshot stopped on request (a cell started while it was written in the background)."""
 
@@ -70,11 +76,11 @@ class DataStore:
     def __init__(self, writer: DirectWriter | None, checksums: bool = True, checkpoint: Callable[[], None] | None = None):
         self.writer = writer
         self.checksums = checksums  # a dry run that only needs sizes skips reading the data
-        self.entries: list[dict] = []
+        self.entries: list[dict[str, Any]] = []
         # called between blocks: raises SnapshotCancelled to stop a background snapshot
         self.checkpoint = checkpoint or (lambda: None)
 
-    def store(self, blocks, nbytes: int, **meta) -> int:
+    def store(self, blocks: Iterable[Any], nbytes: int, **meta: Any) -> int:
         """Append the bytes of ``blocks`` (buffers, in order); returns the entry's index."""
         entry = {"offset": None, "nbytes": nbytes, "xxh3": None, **meta}
         if self.writer is not None or self.checksums:
@@ -94,11 +100,11 @@ class DataStore:
         self.entries.append(entry)
         return len(self.entries) - 1
 
-    def store_array(self, arr: np.ndarray, **meta) -> int:
+    def store_array(self, arr: np.ndarray, **meta: Any) -> int:
         return self.store(_c_order_blocks(arr), arr.nbytes, **meta)
 
 
-def _c_order_blocks(arr: np.ndarray):
+def _c_order_blocks(arr: np.ndarray) -> Iterator[np.ndarray]:
     """The array's bytes in C order: its own memory where contiguous, else copies of at most CHUNK."""
     # viewed as bytes: the buffer protocol refuses some dtypes (datetime64) but uint8 never
     if arr.flags.c_contiguous:
@@ -114,14 +120,14 @@ def _c_order_blocks(arr: np.ndarray):
 class HashSink(io.RawIOBase):
     """A write-only file that keeps a checksum of the pickle stream and its length."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.digest = xxhash.xxh3_128()
         self.size = 0
 
-    def writable(self):
+    def writable(self) -> bool:
         return True
 
-    def write(self, data):
+    def write(self, data: Any) -> int:
         self.digest.update(data)
         n = memoryview(data).nbytes
         self.size += n
@@ -140,9 +146,9 @@ class Sharing:
 
     def __init__(self, ids: set[int]):
         self.ids = ids
-        self.keys: dict[int, list] = {}  # id -> [key, defined]; the objects stay alive while pickled
+        self.keys: dict[int, list[Any]] = {}  # id -> [key, defined]; the objects stay alive while pickled
 
-    def persistent_id(self, obj):
+    def persistent_id(self, obj: object) -> tuple[Any, ...] | None:
         """("def", key, obj) the first time (obj then pickled inline, once), ("ref", key) after."""
         if id(obj) not in self.ids:
             return None
@@ -161,19 +167,19 @@ class GuardPickler(cloudpickle.Pickler):
 
     def __init__(
         self,
-        file,
+        file: Sink,
         store: DataStore,
-        namespace: dict | None = None,
-        storages: dict | None = None,
+        namespace: dict[str, Any] | None = None,
+        storages: dict[tuple[Any, ...], StorageRef] | None = None,
         sharing: Sharing | None = None,
-    ):
+    ) -> None:
         super().__init__(file, protocol=PROTOCOL)
         self.store = store
         self.namespace = namespace  # the globals of the notebook's functions
-        self.storages: dict[tuple, StorageRef] = {} if storages is None else storages  # shared by a group's parts
+        self.storages: dict[tuple[Any, ...], StorageRef] = {} if storages is None else storages  # shared by a group's parts
         self.sharing = sharing
 
-    def reducer_override(self, obj):
+    def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
         if kind is _Parts:
             return self._reduce_parts(obj.value)
@@ -184,7 +190,7 @@ class GuardPickler(cloudpickle.Pickler):
             return buffers.reduce(self, obj)  # arrays, tensors, Arrow buffers: their data from their memory
         return super().reducer_override(obj)  # cloudpickle: classes and functions of the notebook
 
-    def _reduce_notebook_function(self, func: types.FunctionType):
+    def _reduce_notebook_function(self, func: types.FunctionType) -> tuple[Any, ...]:
         """A function defined in the notebook: its code by value, its globals the restoring namespace."""
         return _rebuild_function, (
             func.__code__,
@@ -198,7 +204,7 @@ class GuardPickler(cloudpickle.Pickler):
             func.__dict__,
         )
 
-    def _reduce_parts(self, value: Any):
+    def _reduce_parts(self, value: Any) -> tuple[Any, ...]:
         """A large container as parts in the data file, each pickled with a fresh memo."""
         if isinstance(value, dict):
             kind, items = "dict", iter(value.items())
@@ -226,7 +232,7 @@ class GuardPickler(cloudpickle.Pickler):
             return _rebuild_object_array, (parts, value.shape, value.dtype, order(value))
         return _rebuild_container, (kind, parts)
 
-    def reduce_object_array(self, arr: np.ndarray):
+    def reduce_object_array(self, arr: np.ndarray) -> Any:
         """An array of objects (a pandas string column): a large one in parts, a small one as pickle does."""
         return self._reduce_parts(arr) if arr.size > PART_ITEMS else NotImplemented
 
@@ -235,12 +241,18 @@ class _SharingPickler(GuardPickler):
     """A GuardPickler that also keeps shared objects shared across parts (a per-object call: only
     used where a group has such objects)."""
 
-    def persistent_id(self, obj):
+    def persistent_id(self, obj: object) -> tuple[Any, ...] | None:
         assert self.sharing is not None
         return self.sharing.persistent_id(obj)
 
 
-def _pickler(file, store: DataStore, namespace, storages, sharing: Sharing | None) -> GuardPickler:
+def _pickler(
+    file: Sink,
+    store: DataStore,
+    namespace: dict[str, Any] | None,
+    storages: dict[tuple[Any, ...], StorageRef] | None,
+    sharing: Sharing | None,
+) -> GuardPickler:
     kind = _SharingPickler if sharing is not None and sharing.ids else GuardPickler
     return kind(file, store, namespace, storages, sharing)
 
@@ -248,12 +260,12 @@ def _pickler(file, store: DataStore, namespace, storages, sharing: Sharing | Non
 # ---- loading ---------------------------------------------------------------------------------
 
 
-def _read_parts(parts: list[int]):
+def _read_parts(parts: list[int]) -> Iterator[Any]:
     """The items of a container pickled in parts, part after part (one part in memory at a time)."""
     ctx = current()
     for index in parts:
         data = ctx.read_entry(index, None, np.uint8)
-        unpickler = ctx.unpickler(io.BytesIO(memoryview(data)))
+        unpickler = ctx.unpickler(io.BytesIO(data.data))
         while True:
             try:
                 batch = unpickler.load()
@@ -263,7 +275,7 @@ def _read_parts(parts: list[int]):
         del data, unpickler
 
 
-def _rebuild_container(kind: str, parts: list[int]):
+def _rebuild_container(kind: str, parts: list[int]) -> Any:
     if kind == "dict":
         return dict(_read_parts(parts))
     if kind == "list":
@@ -277,14 +289,24 @@ def _rebuild_container(kind: str, parts: list[int]):
     raise pickle.UnpicklingError(f"unknown container kind in a snapshot: {kind}")
 
 
-def _rebuild_object_array(parts: list[int], shape, dtype, layout: Literal["C", "F"]):
+def _rebuild_object_array(parts: list[int], shape: tuple[int, ...], dtype: Any, layout: Literal["C", "F"]) -> np.ndarray:
     flat = np.empty(int(np.prod(shape)), dtype=dtype)
     for i, item in enumerate(_read_parts(parts)):
         flat[i] = item
     return flat.reshape(shape, order=layout)
 
 
-def _rebuild_function(code, name, qualname, defaults, kwdefaults, closure, doc, annotations, attrs):
+def _rebuild_function(
+    code: types.CodeType,
+    name: str,
+    qualname: str,
+    defaults: tuple[Any, ...] | None,
+    kwdefaults: dict[str, Any] | None,
+    closure: tuple[Any, ...] | None,
+    doc: str | None,
+    annotations: dict[str, Any],
+    attrs: dict[str, Any],
+) -> types.FunctionType:
     func = types.FunctionType(code, current().namespace, name, defaults, closure)
     func.__qualname__, func.__kwdefaults__, func.__doc__ = qualname, kwdefaults, doc
     func.__annotations__ = annotations
@@ -318,7 +340,7 @@ def _in_parts(value: Any, seen: dict[int, Any], depth: int = 2) -> Any:
     return seen.setdefault(id(value), inner if changed else value)
 
 
-def dump(obj: dict[str, Any], stream, store: DataStore, namespace: dict | None = None) -> None:
+def dump(obj: dict[str, Any], stream: Sink, store: DataStore, namespace: dict[str, Any] | None = None) -> None:
     """Pickle a group of variables to ``stream``; array data and large containers go to ``store``."""
     seen: dict[int, Any] = {}
     variables = {name: _in_parts(value, seen) for name, value in obj.items()}

@@ -7,6 +7,7 @@ import mmap
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xxhash
@@ -26,7 +27,7 @@ class RestoreResult:
 
 
 def restore_snapshot(
-    namespace: dict,
+    namespace: dict[str, Any],
     snapshot_dir: str,
     notebook: str | None = None,
     snapshot: str | None = None,
@@ -99,19 +100,19 @@ def _find(snapshot_dir: str, notebook: str | None, snapshot: str | None) -> Mani
     raise SnapshotError(f"snapshot {snapshot!r} {'is ambiguous' if matches else 'not found'}; available: {available}")
 
 
-def _load_group(path: str, group: Group, use_mmap: bool, namespace: dict):
+def _load_group(path: str, group: Group, use_mmap: bool, namespace: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     entries = group["entries"]
     data_path = os.path.join(path, group["data"])
     with os.fdopen(open_private(data_path), "rb", buffering=0) as data:  # no link, this user's alone
         mapped = mmap.mmap(data.fileno(), 0, access=mmap.ACCESS_COPY) if use_mmap and group["data_size"] else None
 
-        def read_entry(index, shape, dtype):
+        def read_entry(index: int, shape: tuple[int, ...] | None, dtype: Any) -> np.ndarray:
             entry = entries[index]
             dtype = np.dtype(dtype)
             shape = (entry["nbytes"] // max(dtype.itemsize, 1),) if shape is None else shape
             if mapped is not None:
-                arr = np.ndarray(shape, dtype, buffer=mapped, offset=entry["offset"])
-                if entry.get("kind") == "pickle-part" and xxhash.xxh3_128_hexdigest(arr.view(np.uint8)) != entry["xxh3"]:
+                arr: np.ndarray = np.ndarray(shape, dtype, buffer=mapped, offset=entry["offset"])
+                if entry.get("kind") == "pickle-part" and xxhash.xxh3_128_hexdigest(arr.view(np.uint8).data) != entry["xxh3"]:
                     raise SnapshotError(f"checksum mismatch in {group['data']}: the snapshot is damaged")
                 return arr  # array data is mapped lazily, unread: it is data, never code
             arr = np.empty(shape, dtype)
@@ -119,7 +120,7 @@ def _load_group(path: str, group: Group, use_mmap: bool, namespace: dict):
             got = _read_into(data.fileno(), view, entry["offset"])
             if got != entry["nbytes"]:
                 raise SnapshotError(f"{group['data']} is truncated: read {got} of {entry['nbytes']} bytes")
-            if xxhash.xxh3_128_hexdigest(view) != entry["xxh3"]:
+            if xxhash.xxh3_128_hexdigest(view.data) != entry["xxh3"]:
                 raise SnapshotError(f"checksum mismatch in {group['data']}: the snapshot is damaged")
             if hasattr(os, "posix_fadvise"):  # read once: its page cache would count against the limit too
                 os.posix_fadvise(data.fileno(), entry["offset"], entry["nbytes"], os.POSIX_FADV_DONTNEED)

@@ -6,6 +6,7 @@ it, not written again. The layout is described in ``colab_guard.contract.manifes
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -13,7 +14,9 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import xxhash
 
@@ -48,12 +51,12 @@ def _changing(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError) and any(text in str(exc) for text in CHANGING)
 
 
-def _frozen_copy(value):
+def _frozen_copy(value: object) -> object:
     """A shallow copy of a built-in container, taken in one step (the GIL held): what it held at one
     moment, whatever the running cell does next. None for anything else."""
     if type(value) in (dict, list, set, bytearray):
         try:
-            return value.copy()
+            return copy.copy(value)  # the container's own copy(), in one step
         except RuntimeError:
             return None
     return None
@@ -74,7 +77,9 @@ class SnapshotResult:
     unchanged: bool = False  # nothing new since the newest snapshot, which this names: no slot taken
 
 
-def _fingerprint(names: list[str], variables: dict, namespace: dict, checkpoint) -> tuple[str, list[dict]]:
+def _fingerprint(
+    names: list[str], variables: dict[str, Any], namespace: dict[str, Any], checkpoint: Callable[[], None]
+) -> tuple[str, list[dict[str, Any]]]:
     """Checksums of a group's pickle stream and data, written nowhere: is it unchanged since the last snapshot?"""
     sink = pickling.HashSink()
     store = pickling.DataStore(None, True, checkpoint)
@@ -82,7 +87,7 @@ def _fingerprint(names: list[str], variables: dict, namespace: dict, checkpoint)
     return sink.digest.hexdigest(), store.entries
 
 
-def _same_content(previous: Group | None, stream_xxh3: str, entries: list[dict]) -> bool:
+def _same_content(previous: Group | None, stream_xxh3: str, entries: list[dict[str, Any]]) -> bool:
     if previous is None or previous.get("stream_xxh3") != stream_xxh3:
         return False
     old = previous.get("entries", [])
@@ -94,12 +99,12 @@ def _new_id(now: float) -> str:
 
 
 def take_snapshot(
-    namespace: dict,
+    namespace: dict[str, Any],
     snapshot_dir: str,
     notebook: str | None = None,
     keep: int = 3,
-    hidden: dict | None = None,
-    memory: dict | None = None,
+    hidden: dict[str, Any] | None = None,
+    memory: dict[str, Any] | None = None,
     reason: str = "manual",
     cancel: threading.Event | None = None,
     live: bool = False,
@@ -113,7 +118,17 @@ def take_snapshot(
         return _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel, live)
 
 
-def _take(namespace, snapshot_dir, notebook, keep, hidden, memory, reason, cancel, live) -> SnapshotResult:
+def _take(
+    namespace: dict[str, Any],
+    snapshot_dir: str,
+    notebook: str | None,
+    keep: int,
+    hidden: dict[str, Any] | None,
+    memory: dict[str, Any] | None,
+    reason: str,
+    cancel: threading.Event | None,
+    live: bool,
+) -> SnapshotResult:
     started = time.time()
 
     def checkpoint() -> None:
@@ -181,7 +196,9 @@ class _Plan:
     groups: list[tuple[list[str], tuple[Group, str] | None]]  # (names, previous group and its folder, to link)
 
 
-def _plan(namespace: dict, hidden: dict | None, previous: Manifest | None, checkpoint) -> _Plan:
+def _plan(
+    namespace: dict[str, Any], hidden: dict[str, Any] | None, previous: Manifest | None, checkpoint: Callable[[], None]
+) -> _Plan:
     """Choose the variables, group those sharing objects, and find the groups unchanged since ``previous``."""
     previous_groups = {tuple(g["names"]): (g, previous["_path"]) for g in previous["groups"].values()} if previous else {}
     variables, skipped, modules = {}, {}, {}
@@ -235,7 +252,9 @@ class _Written:
     reused: int = 0
 
 
-def _write(tmp: str, plan: _Plan, namespace: dict, previous: Manifest | None, checkpoint, live: bool) -> _Written:
+def _write(
+    tmp: str, plan: _Plan, namespace: dict[str, Any], previous: Manifest | None, checkpoint: Callable[[], None], live: bool
+) -> _Written:
     """Write each group of the plan into ``tmp`` (or link it from ``previous``); a variable that
     cannot be pickled is saved alone, as a copy of one moment while it changes, or skipped."""
     variables, skipped = dict(plan.variables), plan.skipped
@@ -321,7 +340,9 @@ def _carried_from(previous: Manifest | None, name: str) -> tuple[Group, Variable
     return group, info
 
 
-def _nothing_new(previous: Manifest, var_info: dict[str, Variable], modules: dict, skipped: dict, written: int) -> bool:
+def _nothing_new(
+    previous: Manifest, var_info: dict[str, Variable], modules: dict[str, Any], skipped: dict[str, Any], written: int
+) -> bool:
     """Every variable's bytes equal the newest snapshot's: a new one would only take a kept slot."""
     if written or set(var_info) != set(previous["variables"]):
         return False
@@ -350,7 +371,9 @@ def _link_group(tmp: str, gid: str, old: Group, old_path: str, previous_id: str)
     return {**old, "stream": f"{gid}.pkl", "data": f"{gid}.dat", "reused_from": old.get("reused_from") or previous_id}
 
 
-def _write_group(tmp: str, gid: str, names: list[str], variables: dict, namespace: dict, checkpoint) -> Group:
+def _write_group(
+    tmp: str, gid: str, names: list[str], variables: dict[str, Any], namespace: dict[str, Any], checkpoint: Callable[[], None]
+) -> Group:
     """Pickle one group into its stream and data files, checksumming both as they are written."""
     stream = DirectWriter(os.path.join(tmp, f"{gid}.pkl"))
     data = DirectWriter(os.path.join(tmp, f"{gid}.dat"))
@@ -383,7 +406,7 @@ class _HashingWriter:
         self.writer = writer
         self.digest = xxhash.xxh3_128()
 
-    def write(self, data):
+    def write(self, data: Any) -> int:
         self.digest.update(data)
         self.writer.write(data)
         return len(memoryview(data).cast("B"))

@@ -141,3 +141,19 @@ def test_a_snapshot_is_expected_to_write_at_least_what_the_running_cell_added(tm
     # And once the cell ended, only the variables' sizes count
     watcher.cells.finish(1)
     assert watcher._estimated_bytes() < 1 << 20
+
+
+def test_background_snapshots_follow_the_cell_state_the_kernels_hooks_set(tmp_path):
+    # Given a watcher whose namespace changed, with background snapshots due at once when idle
+    box, watcher, _ = make_watcher(tmp_path, {"x": [1, 2, 3]})
+    watcher.settings.background_idle = watcher.settings.background_interval = 0.0
+    watcher.cell_finished()
+    # When a cell runs (the hooks replace the cell state, as Guard's pre_run_cell does)
+    watcher.cell_state = {"executing": True, "idle_since": None}
+    # Then no background snapshot starts under it
+    assert not watcher.snapshots.background_due()
+    # And once the cell ended, one is due
+    import time
+
+    watcher.cell_state = {"executing": False, "idle_since": time.time() - 10}
+    assert watcher.snapshots.background_due()
