@@ -13,6 +13,7 @@ import collections
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -101,7 +102,7 @@ def _peak_rss() -> int | None:
 class CellLog:
     """The last cells' memory, fed by the kernel's pre/post_run_cell hooks and the watcher's readings."""
 
-    def __init__(self, read_working_set, keep: int = KEEP):
+    def __init__(self, read_working_set: Callable[[], int | None], keep: int = KEEP) -> None:
         self.read_working_set = read_working_set  # () -> int | None: a fresh reading
         self.cells: collections.deque[CellRecord] = collections.deque(maxlen=keep)
         self.current: CellRecord | None = None
@@ -113,7 +114,7 @@ class CellLog:
 
     def _rss(self) -> int | None:
         try:
-            return self._process.memory_info().rss
+            return int(self._process.memory_info().rss)
         except psutil.Error:
             return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..contract.units import human_bytes
 from . import panel_format
 
 GiB = 1 << 30
@@ -15,7 +16,7 @@ def notify(level: str, message: str) -> None:
     from IPython.display import display
 
     color = "#b45309" if level == "warning" else "#b91c1c"
-    display(
+    display(  # type: ignore[no-untyped-call]  # IPython leaves it untyped
         {
             "text/plain": f"colab-guard {level}: {message}",
             "text/html": f'<div style="border-left:4px solid {color};padding:4px 8px"><b>colab-guard</b>: {html.escape(message)}</div>',
@@ -57,17 +58,35 @@ def _cost_line(cost: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _disk_line(key: str, disk: dict[str, Any]) -> str:
+    """One disk: used of total, free, where."""
+    label = panel_format.DISK_LABELS.get(key, key) + (" (Google Drive)" if disk.get("google_drive") else "")
+    if not disk.get("total"):
+        return f"{label}: n/a · {disk.get('path')}"
+    used = panel_format.format_bytes_pair(disk["used"], disk["total"])
+    return f"{label}: {used} used ({panel_format.format_percent(disk.get('percent'))}), {human_bytes(disk['free'])} free · {disk['path']}"
+
+
+def _runtime_line(life: dict[str, Any]) -> str:
+    """The runtime's age against its maximum lifetime, and how its start is known."""
+    age, started = panel_format.format_duration(life["age"]), life["started_how"]
+    if not life.get("max_lifetime"):
+        return f"Runtime: up {age}, no maximum lifetime known; started {started}"
+    left, maximum = panel_format.format_duration(life["seconds_left"]), panel_format.format_duration(life["max_lifetime"])
+    return f"Runtime ends in {left}: up {age} of its maximum {maximum} ({life['max_lifetime_source']}); started {started}"
+
+
 def cell_line(cell: dict[str, Any]) -> str:
     """One cell's memory: number, growth and peak of the working set, of the kernel, time, first line."""
 
-    def signed(n):
-        return "n/a" if n is None else ("+" if n >= 0 else "-") + panel_format.human_bytes(abs(n))
+    def signed(n: float | None) -> str:
+        return "n/a" if n is None else ("+" if n >= 0 else "-") + human_bytes(abs(n))
 
     number = f"[{cell['number']}]" if cell.get("number") is not None else "[?]"
     took = "running" if cell.get("running") else panel_format.format_duration(cell.get("seconds"))
     return (
-        f"{number:>6} {signed(cell.get('growth')):>11} {panel_format.human_bytes(cell.get('working_set_peak')):>10}  "
-        f"{signed(cell.get('rss_growth')):>11} {panel_format.human_bytes(cell.get('rss_peak')):>10}  {took:>8}  {cell.get('first_line') or ''}"
+        f"{number:>6} {signed(cell.get('growth')):>11} {human_bytes(cell.get('working_set_peak')):>10}  "
+        f"{signed(cell.get('rss_growth')):>11} {human_bytes(cell.get('rss_peak')):>10}  {took:>8}  {cell.get('first_line') or ''}"
     )
 
 
@@ -128,25 +147,9 @@ class StatusView:
                 )
         for note in s.get("notes") or []:
             lines.append(f"  Note: {note}")
-        for key, disk in (s.get("disks") or {}).items():
-            label = panel_format.DISK_LABELS.get(key, key) + (" (Google Drive)" if disk.get("google_drive") else "")
-            if disk.get("total"):
-                lines.append(
-                    f"{label}: {panel_format.format_bytes_pair(disk['used'], disk['total'])} used "
-                    f"({panel_format.format_percent(disk.get('percent'))}), {panel_format.human_bytes(disk['free'])} free · {disk['path']}"
-                )
-            else:
-                lines.append(f"{label}: n/a · {disk.get('path')}")
-        life = s.get("runtime")
-        if life:
-            age = panel_format.format_duration(life["age"])
-            if life.get("max_lifetime"):
-                lines.append(
-                    f"Runtime ends in {panel_format.format_duration(life['seconds_left'])}: up {age} of its maximum "
-                    f"{panel_format.format_duration(life['max_lifetime'])} ({life['max_lifetime_source']}); started {life['started_how']}"
-                )
-            else:
-                lines.append(f"Runtime: up {age}, no maximum lifetime known; started {life['started_how']}")
+        lines += [_disk_line(key, disk) for key, disk in (s.get("disks") or {}).items()]
+        if s.get("runtime"):
+            lines.append(_runtime_line(s["runtime"]))
         idle = s.get("idle") or {}
         if idle.get("seconds_left") is not None:
             lines.append(

@@ -10,6 +10,7 @@ import signal
 import threading
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 
 from ..contract.channels import SNAPSHOT_REQUEST_SIGNAL
 from ..contract.settings import WatcherSettings
@@ -21,7 +22,7 @@ from .magics import GuardMagics
 _guard: Guard | None = None
 
 
-def load(shell) -> Guard:
+def load(shell: InteractiveShell) -> Guard:
     """Start colab-guard in this kernel (idempotent)."""
     global _guard
     if _guard is not None and _guard.shell is shell:
@@ -37,7 +38,7 @@ def load(shell) -> Guard:
     shell.register_magics(GuardMagics(shell, guard=_guard))
     shell.events.register("pre_run_cell", _guard._pre_run)
     shell.events.register("post_run_cell", _guard._post_run)
-    shell.set_custom_exc((MemoryLimitInterrupt,), _guard._show_interrupt)
+    shell.set_custom_exc((MemoryLimitInterrupt,), _guard._show_interrupt)  # type: ignore[no-untyped-call]  # IPython's, untyped
     # Read before this kernel's own watcher replaces the heartbeat; shown in the first cell run,
     # since output sent while the kernel starts reaches no notebook.
     _guard.greeting = "\n".join(line for line in (*_guard.setup_notes, _guard.previous_death()) if line) or None
@@ -55,7 +56,7 @@ def _listen_for_snapshot_requests() -> None:
     if signal.getsignal(SNAPSHOT_REQUEST_SIGNAL) not in (signal.SIG_DFL, None):
         return  # the user's own handler wins
 
-    def requested(signum, frame):
+    def requested(signum: int, frame: object) -> None:
         guard = _guard
         if guard is not None:
             threading.Thread(target=guard.snapshot_before_shutdown, daemon=True).start()
@@ -63,15 +64,16 @@ def _listen_for_snapshot_requests() -> None:
     signal.signal(SNAPSHOT_REQUEST_SIGNAL, requested)
 
 
-def _greet_once(*args):
+def _greet_once(*args: object) -> None:
     """Say once, in the first cell run, why the previous kernel of this notebook died."""
     guard = _guard
     if guard is not None:
         guard.shell.events.unregister("pre_run_cell", _greet_once)
-        guard._notify("warning", guard.greeting)
+        if guard.greeting:
+            guard._notify("warning", guard.greeting)
 
 
-def unload(shell) -> None:
+def unload(shell: InteractiveShell) -> None:
     """Stop the watcher and remove colab-guard's hooks from this kernel."""
     global _guard
     if _guard is not None:
@@ -81,7 +83,7 @@ def unload(shell) -> None:
         _guard.watcher.stop(clean=True)
         shell.events.unregister("pre_run_cell", _guard._pre_run)
         shell.events.unregister("post_run_cell", _guard._post_run)
-        shell.set_custom_exc((), None)
+        shell.set_custom_exc((), None)  # type: ignore[no-untyped-call]  # IPython's, untyped
         _guard = None
 
 

@@ -11,6 +11,7 @@ import types
 from typing import Any
 
 import psutil
+from IPython.core.interactiveshell import InteractiveShell
 
 from ..contract.heartbeat import pid_alive, read_heartbeat
 from ..contract.manifests import Manifest, SnapshotError, list_snapshots, notebook_snapshots
@@ -19,9 +20,10 @@ from ..contract.paths import default_snapshot_dir
 from ..contract.settings import WatcherSettings
 from ..contract.units import human_bytes
 from ..readers.environment import detect_environment
-from ..readers.memory import MemoryReader
+from ..readers.memory import MemoryReader, MemoryReading
 from ..snapshot.choose import nbytes_of, user_variables
-from ..snapshot.restore import restore_snapshot
+from ..snapshot.restore import RestoreResult, restore_snapshot
+from ..snapshot.writer import SnapshotResult
 from . import runtime
 from .accelerators import read_gpus
 from .cells import CellLog
@@ -30,6 +32,7 @@ from .gpu_oom import explain, is_gpu_oom, kernels_by_pid
 from .identity import Identity, resolve
 from .interrupt import interrupt_thread
 from .meter import AcceleratorMeter
+from .monitor import Monitor
 from .notebook_files import NotebookFiles
 from .watcher import Watcher
 
@@ -53,7 +56,9 @@ IPYTHON_MAJOR = _ipython_major()
 class Guard:
     """One per kernel: owns the watcher and implements the user's commands."""
 
-    def __init__(self, shell, settings: WatcherSettings | None = None, identity: Identity | None = None):
+    def __init__(
+        self, shell: InteractiveShell, settings: WatcherSettings | None = None, identity: Identity | None = None
+    ) -> None:
         self.shell = shell
         self.settings = settings or WatcherSettings.from_env()
         identity = identity or resolve(ask=False)
@@ -82,7 +87,7 @@ class Guard:
         self.meter = AcceleratorMeter(
             self.settings, lambda: self.snapshot_dir, lambda: self.watcher.cell_state, notify=self._notify
         )
-        self.monitor = None  # the %guard monitor line, while it runs
+        self.monitor: Monitor | None = None  # the %guard monitor line, while it runs
         self._count_at_start: int | None = None  # the shell's execution_count when the cell started
         self._count_offset = 1 if IPYTHON_MAJOR >= 9 else 0  # until a finished cell shows it
         self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
@@ -110,14 +115,14 @@ class Guard:
             )
 
     # -- stopping a runaway cell
-    def _interrupt_cell(self, reading) -> bool:
+    def _interrupt_cell(self, reading: MemoryReading) -> bool:
         """Called by the watcher past the critical level: stop the running cell, if there is one."""
         thread = self.executing
         if thread is None or self.suppressed:
             return False
         return interrupt_thread(thread, self.stop_message(reading))
 
-    def stop_message(self, reading) -> str:
+    def stop_message(self, reading: MemoryReading) -> str:
         snap = self.watcher.last_snapshot
         when = (
             f"a snapshot from {time.strftime('%H:%M', time.localtime(snap.manifest['created_ts']))} exists (`%guard restore`)"
@@ -152,7 +157,7 @@ class Guard:
                 sizes.append((name, size))
         return sorted(sizes, key=lambda item: -item[1])
 
-    def _pre_run(self, info=None, *args):
+    def _pre_run(self, info: object = None, *args: object) -> None:
         # ipykernel may run cells off the main thread: interrupt the one that runs this cell
         self.executing = threading.get_ident()
         self.watcher.cell_state = {"executing": True, "idle_since": None}
@@ -171,7 +176,7 @@ class Guard:
         count = self._count_at_start
         return None if count is None else count - self._count_offset
 
-    def _post_run(self, result=None, *args):
+    def _post_run(self, result: object = None, *args: object) -> None:
         shown = getattr(result, "execution_count", None)  # what the execute reply tells the front end
         if isinstance(shown, int) and isinstance(self._count_at_start, int):
             self._count_offset = self._count_at_start - shown
@@ -189,7 +194,14 @@ class Guard:
         own = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
         return explain(reading.gpus, own, kernels_by_pid(self.snapshot_dir, self.settings.shared_heartbeats))
 
-    def _show_interrupt(self, shell, etype, value, tb, tb_offset=None):
+    def _show_interrupt(
+        self,
+        shell: InteractiveShell,
+        etype: type,
+        value: BaseException,
+        tb: types.TracebackType | None,
+        tb_offset: int | None = None,
+    ) -> None:
         """One clear message instead of a traceback through the user's loop.
 
         The traceback's frames hold the stopped cell's temporaries (the runaway list), and IPython
@@ -247,14 +259,14 @@ class Guard:
             self._notify("warning", hub)
         self.watcher.snapshot("before the hub stops this server" if hub else "requested before shutdown")
 
-    def snapshot(self):
+    def snapshot(self) -> SnapshotResult:
         self.watcher.last = self.watcher.reader.read()
         result = self.watcher.snapshot(reason="manual")
         if result is None:
             raise SnapshotError(self.watcher.last_error or "snapshot failed")
         return result
 
-    def restore(self, snapshot: str | None = None, names: list[str] | None = None, use_mmap: bool = False):
+    def restore(self, snapshot: str | None = None, names: list[str] | None = None, use_mmap: bool = False) -> RestoreResult:
         """Restore this notebook's newest snapshot, or the one named (of any notebook of this user's).
 
         A kernel that does not know its notebook never picks another notebook's snapshot by itself.

@@ -29,4 +29,4 @@ def interrupt_thread(ident: int, message: str) -> bool:
     if done > 1:  # more than one thread state matched: undo, as the C API documents
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), None)
         return False
-    return done == 1
+    return bool(done == 1)

@@ -6,12 +6,14 @@ import os
 import shlex
 
 from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 
 from ..contract.manifests import SnapshotError
 from ..contract.settings import CONFIGURABLE, SETTINGS, parse_value, remember, settings_file
 from ..contract.units import human_bytes
 from .display import CELLS_HEADER, StatusView, cell_line
+from .guard import Guard
 from .monitor import DEFAULT_INTERVAL, Monitor
 
 NOTEBOOK_SETTINGS = [s.name for s in SETTINGS if s.notebook]  # by today's names
@@ -31,8 +33,8 @@ USAGE = """%guard status                      everything about this runtime: acc
 class GuardMagics(Magics):
     """``%guard``: colab-guard's commands, backed by this kernel's Guard."""
 
-    def __init__(self, shell, guard):
-        super().__init__(shell)
+    def __init__(self, shell: InteractiveShell, guard: Guard) -> None:
+        super().__init__(shell)  # type: ignore[no-untyped-call]  # IPython leaves it untyped
         self.kernel_guard = guard
         self.commands = {
             "status": self.status,
@@ -46,11 +48,12 @@ class GuardMagics(Magics):
         }
 
     @line_cell_magic
-    def guard(self, line: str, cell: str | None = None):
+    def guard(self, line: str, cell: str | None = None) -> StatusView | None:
         """colab-guard: %guard status | monitor | cells | config | snapshot | list | restore [SNAPSHOT] [NAMES...] [--mmap] | top;
         %%guard off runs a cell without colab-guard stopping it."""
         if cell is not None:
-            return self.run_unguarded(line, cell)
+            self.run_unguarded(line, cell)
+            return None
         args = shlex.split(line)
         if not args:
             raise UsageError(USAGE)
@@ -62,7 +65,7 @@ class GuardMagics(Magics):
         except SnapshotError as exc:
             raise UsageError(f"colab-guard: {exc}") from None
 
-    def status(self, args: list[str]):
+    def status(self, args: list[str]) -> StatusView:
         """Memory, accelerators and the latest snapshot, rendered inline."""
         return StatusView(self.kernel_guard.status())
 
@@ -212,13 +215,13 @@ class GuardMagics(Magics):
             self.kernel_guard.suppressed = False
 
 
-def _shown(name: str, value) -> str:
+def _shown(name: str, value: object) -> str:
     """A setting's value as the user reads it."""
     if value is None and name == "max_lifetime":
         return "none set (Colab: 12 h)"
     return CONFIGURABLE[name].kind.shown(value)
 
 
-def _stored(name: str, value) -> str:
+def _stored(name: str, value: object) -> str:
     """A setting's value as remembered: text that ``parse_value`` reads back to the same value."""
     return CONFIGURABLE[name].kind.to_text(value)

@@ -12,16 +12,19 @@ from __future__ import annotations
 import html
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..usage.trend import project_time_to_limit
 from . import panel_format, runtime
+
+if TYPE_CHECKING:
+    from .guard import Guard
 
 DEFAULT_INTERVAL = 5.0
 MIN_INTERVAL = 1.0
 
 
-def monitor_line(guard, now: float | None = None) -> str:
+def monitor_line(guard: Guard, now: float | None = None) -> str:
     """Like "colab-guard · T4 3% · RAM 9.1/12.7 GiB (72%) · limit in ~14 min · ends in 9 h 55 min · cell [7] 2 min"."""
     now = time.time() if now is None else now
     parts = ["colab-guard"]
@@ -62,7 +65,7 @@ def monitor_line(guard, now: float | None = None) -> str:
 class Monitor:
     """Keeps one display updated with ``monitor_line`` on a daemon thread."""
 
-    def __init__(self, guard, interval: float = DEFAULT_INTERVAL):
+    def __init__(self, guard: Guard, interval: float = DEFAULT_INTERVAL) -> None:
         self.guard = guard
         self.interval = max(MIN_INTERVAL, interval)
         self.handle = None
@@ -82,7 +85,8 @@ class Monitor:
         """Show the line in the running cell's output, then keep it current."""
         from IPython.display import display
 
-        self.handle = display(self._bundle(monitor_line(self.guard)), raw=True, display_id=True)
+        bundle = self._bundle(monitor_line(self.guard))
+        self.handle = display(bundle, raw=True, display_id=True)  # type: ignore[no-untyped-call]  # IPython's, untyped
         self._thread = threading.Thread(target=self._run, name="colab-guard-monitor", daemon=True)
         self._thread.start()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..contract.accelerator_log import read_accelerator_lines
 from ..contract.manifests import SnapshotError
@@ -24,6 +24,9 @@ from ..usage.hours import accelerator_hours, with_budget
 from ..usage.trend import project_time_to_limit
 from . import runtime
 from .accelerators import gpu_reader
+
+if TYPE_CHECKING:
+    from .guard import Guard
 
 
 def accelerator_view(dev_root: str) -> dict[str, Any]:
@@ -41,10 +44,10 @@ def accelerator_view(dev_root: str) -> dict[str, Any]:
     }
 
 
-def memory_view(guard) -> dict[str, Any]:
+def memory_view(guard: Guard) -> dict[str, Any]:
     """The working set against the real limit, and when it reaches it at the present climb."""
     reading = guard.watcher.reader.read()
-    out = reading.to_dict()
+    out: dict[str, Any] = reading.to_dict()
     samples = list(guard.watcher.samples)
     projection = project_time_to_limit([t for t, _ in samples], [w for _, w in samples], reading.limit)
     out["projection"] = (
@@ -65,7 +68,7 @@ def disks(snapshot_dir: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def hours_view(guard, server: ServerState | None, attached: bool) -> dict[str, Any] | None:
+def hours_view(guard: Guard, server: ServerState | None, attached: bool) -> dict[str, Any] | None:
     """Accelerator hours over the last 7 days against the weekly budget: the server's, else the kernels' own log."""
     served = server["accelerator_hours"] if server is not None else None
     if served is not None:
@@ -77,7 +80,7 @@ def hours_view(guard, server: ServerState | None, attached: bool) -> dict[str, A
     return {**hours, "source": "the accelerator log kernels keep in your snapshot folder"}
 
 
-def gather(guard) -> dict[str, Any]:
+def gather(guard: Guard) -> dict[str, Any]:
     """The status of this kernel's runtime, as ``StatusView`` shows it."""
     now = time.time()
     settings = guard.settings
@@ -92,7 +95,8 @@ def gather(guard) -> dict[str, Any]:
     attached = any(a.get("kind") in ("gpu", "tpu") for a in acc["accelerators"])
     life = runtime.lifetime(settings, environment["kind"], server, now)
     if server is not None:
-        cost, warnings = server.get("cost"), list(server.get("warnings") or [])
+        cost = server.get("cost")
+        warnings: list[dict[str, Any]] = [dict(w) for w in server["warnings"]]
     else:
         cost = guard.meter.cost.payload(settings.rates, acc["accelerators"], seconds=life["age"])
         if cost is not None:

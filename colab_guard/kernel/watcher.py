@@ -18,6 +18,7 @@ from typing import Any
 from ..contract.settings import WatcherSettings
 from ..readers.memory import MemoryReader, MemoryReading
 from ..snapshot.writer import SnapshotResult
+from .cells import CellLog
 from .data_limit import set_data_limit
 from .heartbeats import HeartbeatWriter, heartbeat
 from .memory_advice import SUSTAINED_SECONDS, MemoryAdvice
@@ -48,10 +49,10 @@ class Watcher:
         hidden: dict[str, Any] | None = None,
         notify: Callable[[str, str], None] = lambda level, message: None,
         reader: MemoryReader | None = None,
-        interrupt: Callable[[object], bool] | None = None,
-        cells=None,
+        interrupt: Callable[[MemoryReading], bool] | None = None,
+        cells: CellLog | None = None,
         files: NotebookFiles | None = None,
-    ):
+    ) -> None:
         self.namespace, self.hidden = namespace, hidden
         self.settings = settings
         self.files = files or NotebookFiles(snapshot_dir, settings)
@@ -267,7 +268,9 @@ class Watcher:
         self.last = self.snapshots.reading = reading
         self.snapshots.before_cell(reading, growth)
 
-    def snapshot(self, reason: str = "manual", cancel: threading.Event | None = None, quiet: bool = False):
+    def snapshot(
+        self, reason: str = "manual", cancel: threading.Event | None = None, quiet: bool = False
+    ) -> SnapshotResult | None:
         """Take a snapshot now; returns its result, or None with the reason in ``last_error``."""
         return self.snapshots.take(reason, cancel, quiet)
 

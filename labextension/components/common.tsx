@@ -439,3 +439,10 @@ export interface IPanelActions {
   /** Hide a post-mortem banner. */
   dismiss(key: string): void;
 }
+
+/** What the panel's interactive views get besides their data. */
+export interface IPanelViewProps {
+  options: IViewOptions;
+  ui: IPanelUiState;
+  actions: IPanelActions;
+}

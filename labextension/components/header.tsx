@@ -16,16 +16,16 @@ import { dataOf, postmortemKey, postmortemsToShow } from '../model/selectors';
 import type { ResourceState } from '../model/state';
 import type { IPostmortem } from '../model/types';
 import {
-  CopyCommand,
   CSS,
   Detail,
   Failure,
   GuardButton,
   IPanelActions,
   IPanelUiState,
+  IPanelViewProps,
   IViewOptions
 } from './common';
-import { variableCount } from './snapshots';
+import { RestoreCommand, variableCount } from './snapshots';
 
 /** A banner for a kernel that died (role="alert"). */
 export const POSTMORTEM_CLASS = `${CSS}-postmortem`;
@@ -82,11 +82,10 @@ function PostmortemBanner(props: {
               variableCount(trans, snapshot.variables)
             )}
           </Detail>
-          <CopyCommand
-            text={snapshot.restore}
-            what={trans.__('restore command')}
-            copied={ui.copied === snapshot.restore}
-            onCopy={actions.copy}
+          <RestoreCommand
+            command={snapshot.restore}
+            ui={ui}
+            actions={actions}
             trans={trans}
           />
         </>
@@ -107,12 +106,9 @@ function PostmortemBanner(props: {
 }
 
 /** The top of the panel for a state. */
-export function PanelHeader(props: {
-  state: ResourceState;
-  options: IViewOptions;
-  ui: IPanelUiState;
-  actions: IPanelActions;
-}): JSX.Element {
+export function PanelHeader(
+  props: IPanelViewProps & { state: ResourceState }
+): JSX.Element {
   const { state, options } = props;
   const { trans } = options;
   switch (state.status) {

@@ -19,6 +19,7 @@ import {
   GuardButton,
   IPanelActions,
   IPanelUiState,
+  IPanelViewProps,
   IViewOptions,
   Pending,
   ROW_CLASS,
@@ -28,6 +29,28 @@ import {
 
 /** One snapshot's item. */
 export const SNAPSHOT_CLASS = `${CSS}-snapshot`;
+
+/** A snapshot's restore command to copy, with room for more buttons. */
+export function RestoreCommand(props: {
+  command: string;
+  ui: IPanelUiState;
+  actions: IPanelActions;
+  trans: TranslationBundle;
+  children?: React.ReactNode;
+}): JSX.Element {
+  const { command, trans } = props;
+  return (
+    <CopyCommand
+      text={command}
+      what={trans.__('restore command')}
+      copied={props.ui.copied === command}
+      onCopy={props.actions.copy}
+      trans={trans}
+    >
+      {props.children}
+    </CopyCommand>
+  );
+}
 
 /** "x (ndarray), df (DataFrame) and 3 more". */
 export function variablesText(
@@ -108,11 +131,10 @@ function SnapshotItem(props: {
           )}
         </Detail>
       ) : null}
-      <CopyCommand
-        text={snapshot.restore}
-        what={trans.__('restore command')}
-        copied={ui.copied === snapshot.restore}
-        onCopy={actions.copy}
+      <RestoreCommand
+        command={snapshot.restore}
+        ui={ui}
+        actions={actions}
         trans={trans}
       >
         <GuardButton
@@ -129,18 +151,15 @@ function SnapshotItem(props: {
         >
           {deleting ? trans.__('Deleting…') : trans.__('Delete')}
         </GuardButton>
-      </CopyCommand>
+      </RestoreCommand>
     </li>
   );
 }
 
 /** The Snapshots section; "Loading…" or the failure before there is data. */
-export function SnapshotsBody(props: {
-  state: EndpointState<ISnapshotList> | undefined;
-  options: IViewOptions;
-  ui: IPanelUiState;
-  actions: IPanelActions;
-}): JSX.Element {
+export function SnapshotsBody(
+  props: IPanelViewProps & { state: EndpointState<ISnapshotList> | undefined }
+): JSX.Element {
   const { state, options } = props;
   const { trans } = options;
   if (state?.status !== 'ok') {

@@ -105,38 +105,46 @@ function idleAlerts(
     });
   }
   const server = sessions.server ?? ({} as ISessions['server']);
-  if (soon(server.seconds_to_idle_disconnect)) {
-    out.push({
-      key: 'server:idle',
-      kind: 'idle',
-      type: 'warning',
-      message: trans.__(
-        'This runtime is disconnected for inactivity in %1. Save your work.',
-        formatCountdown(trans, server.seconds_to_idle_disconnect)
-      )
-    });
-  }
-  if (soon(server.seconds_to_lifetime_end)) {
-    out.push({
-      key: 'server:lifetime',
-      kind: 'idle',
-      type: 'warning',
-      message: trans.__(
-        'This runtime reaches its maximum lifetime in %1. Save your work.',
-        formatCountdown(trans, server.seconds_to_lifetime_end)
-      )
-    });
-  }
-  if (soon(server.seconds_to_shutdown)) {
-    out.push({
-      key: 'server:shutdown',
-      kind: 'idle',
-      type: 'warning',
-      message: trans.__(
-        'The Jupyter server shuts down for inactivity in %1.',
-        formatCountdown(trans, server.seconds_to_shutdown)
-      )
-    });
+  // the server's own countdowns: each key, its seconds, and what to say (%1: the time left)
+  const countdowns: [
+    string,
+    number | null | undefined,
+    (left: string) => string
+  ][] = [
+    [
+      'server:idle',
+      server.seconds_to_idle_disconnect,
+      left =>
+        trans.__(
+          'This runtime is disconnected for inactivity in %1. Save your work.',
+          left
+        )
+    ],
+    [
+      'server:lifetime',
+      server.seconds_to_lifetime_end,
+      left =>
+        trans.__(
+          'This runtime reaches its maximum lifetime in %1. Save your work.',
+          left
+        )
+    ],
+    [
+      'server:shutdown',
+      server.seconds_to_shutdown,
+      left =>
+        trans.__('The Jupyter server shuts down for inactivity in %1.', left)
+    ]
+  ];
+  for (const [key, seconds, say] of countdowns) {
+    if (soon(seconds)) {
+      out.push({
+        key,
+        kind: 'idle',
+        type: 'warning',
+        message: say(formatCountdown(trans, seconds))
+      });
+    }
   }
   return out;
 }
