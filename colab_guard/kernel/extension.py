@@ -36,9 +36,9 @@ def load(shell: InteractiveShell) -> Guard:
     # which notebook: JPY_SESSION_NAME, or this kernel's session on the runtime's server (Colab)
     _guard = Guard(shell, settings, resolve())
     shell.register_magics(GuardMagics(shell, guard=_guard))
-    shell.events.register("pre_run_cell", _guard._pre_run)
-    shell.events.register("post_run_cell", _guard._post_run)
-    shell.set_custom_exc((MemoryLimitInterrupt,), _guard._show_interrupt)  # type: ignore[no-untyped-call]  # IPython's, untyped
+    shell.events.register("pre_run_cell", _guard.hooks.pre_run)
+    shell.events.register("post_run_cell", _guard.hooks.post_run)
+    shell.set_custom_exc((MemoryLimitInterrupt,), _guard.stopper.show)  # type: ignore[no-untyped-call]  # IPython's, untyped
     # Read before this kernel's own watcher replaces the heartbeat; shown in the first cell run,
     # since output sent while the kernel starts reaches no notebook.
     _guard.greeting = "\n".join(line for line in (*_guard.setup_notes, _guard.previous_death()) if line) or None
@@ -81,8 +81,8 @@ def unload(shell: InteractiveShell) -> None:
             _guard.monitor.stop()
         _guard.meter.stop()
         _guard.watcher.stop(clean=True)
-        shell.events.unregister("pre_run_cell", _guard._pre_run)
-        shell.events.unregister("post_run_cell", _guard._post_run)
+        shell.events.unregister("pre_run_cell", _guard.hooks.pre_run)
+        shell.events.unregister("post_run_cell", _guard.hooks.post_run)
         shell.set_custom_exc((), None)  # type: ignore[no-untyped-call]  # IPython's, untyped
         _guard = None
 

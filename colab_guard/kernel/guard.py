@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
-import threading
 import time
-import traceback
 import types
 from typing import Any
 
@@ -18,19 +15,19 @@ from ..contract.manifests import Manifest, SnapshotError, list_snapshots, notebo
 from ..contract.ownership import probe_snapshot_dir
 from ..contract.paths import default_snapshot_dir
 from ..contract.settings import WatcherSettings
-from ..contract.units import human_bytes
 from ..readers.environment import detect_environment
-from ..readers.memory import MemoryReader, MemoryReading
+from ..readers.memory import MemoryReader
 from ..snapshot.choose import nbytes_of, user_variables
 from ..snapshot.restore import RestoreResult, restore_snapshot
 from ..snapshot.writer import SnapshotResult
 from . import runtime
 from .accelerators import read_gpus
+from .cell_hooks import CellHooks
+from .cell_stopping import CellStopper
 from .cells import CellLog
 from .display import GiB, notify
 from .gpu_oom import explain, is_gpu_oom, kernels_by_pid
 from .identity import Identity, resolve
-from .interrupt import interrupt_thread
 from .meter import AcceleratorMeter
 from .monitor import Monitor
 from .notebook_files import NotebookFiles
@@ -41,20 +38,9 @@ from .watcher import Watcher
 IDENTITY_RETRIES = 2
 
 
-def _ipython_major() -> int:
-    try:
-        import IPython
-
-        return int(IPython.__version__.split(".")[0])
-    except (ImportError, ValueError):
-        return 0
-
-
-IPYTHON_MAJOR = _ipython_major()
-
-
 class Guard:
-    """One per kernel: owns the watcher and implements the user's commands."""
+    """One per kernel: composes the watcher, memory by cell, the cell hooks and stopper, the meter,
+    and implements the user's commands (the magics call these)."""
 
     def __init__(
         self, shell: InteractiveShell, settings: WatcherSettings | None = None, identity: Identity | None = None
@@ -73,6 +59,7 @@ class Guard:
         self.environment_kind = detect_environment()["kind"]
         self.greeting: str | None = None  # why the previous kernel of this notebook died, if it did
         self.cells = CellLog(self._working_set)
+        self.stopper = CellStopper(lambda: self.watcher, self.largest, self._notify)
         self.watcher = Watcher(
             shell.user_ns,
             self.settings,
@@ -80,7 +67,7 @@ class Guard:
             hidden=getattr(shell, "user_ns_hidden", None),
             notify=self._notify,
             reader=MemoryReader(config_limit=self.settings.memory_limit),
-            interrupt=self._interrupt_cell,
+            interrupt=self.stopper.interrupt,
             cells=self.cells,
             files=self.files,
         )
@@ -88,11 +75,20 @@ class Guard:
             self.settings, lambda: self.snapshot_dir, lambda: self.watcher.cell_state, notify=self._notify
         )
         self.monitor: Monitor | None = None  # the %guard monitor line, while it runs
-        self._count_at_start: int | None = None  # the shell's execution_count when the cell started
-        self._count_offset = 1 if IPYTHON_MAJOR >= 9 else 0  # until a finished cell shows it
-        self.executing: int | None = None  # the thread running a cell (between pre_run_cell and post_run_cell)
-        self.suppressed = False  # inside %%guard off
-        self.deliveries: list[float] = []
+        self.hooks = CellHooks(shell, self.watcher, self.cells, self.stopper, self._learn_identity_again, self._after_cell)
+
+    # what the magics, the hooks and the benchmarks reach through the Guard
+    @property
+    def suppressed(self) -> bool:
+        return self.stopper.suppressed
+
+    @suppressed.setter
+    def suppressed(self, value: bool) -> None:
+        self.stopper.suppressed = value
+
+    @property
+    def deliveries(self) -> list[float]:
+        return self.stopper.deliveries
 
     @property
     def snapshot_dir(self) -> str:
@@ -114,31 +110,6 @@ class Guard:
                 "`%guard config snapshot_dir=FOLDER` sets another."
             )
 
-    # -- stopping a runaway cell
-    def _interrupt_cell(self, reading: MemoryReading) -> bool:
-        """Called by the watcher past the critical level: stop the running cell, if there is one."""
-        thread = self.executing
-        if thread is None or self.suppressed:
-            return False
-        return interrupt_thread(thread, self.stop_message(reading))
-
-    def stop_message(self, reading: MemoryReading) -> str:
-        snap = self.watcher.last_snapshot
-        when = (
-            f"a snapshot from {time.strftime('%H:%M', time.localtime(snap.manifest['created_ts']))} exists (`%guard restore`)"
-            if snap
-            else "no snapshot could be taken"
-        )
-        top = ", ".join(f"{name} ({human_bytes(size)})" for name, size in self.largest()[:5])
-        blame = self.watcher.blame(reading.working_set)
-        return (
-            f"memory at {reading.working_set / GiB:.2f} of {reading.limit / GiB:.2f} GiB "
-            f"({reading.percent:.0f}%): colab-guard stopped this cell before the out-of-memory killer "
-            f"could end the kernel; your variables are intact and {when}. Largest variables: {top or 'none'}. "
-            + (f"{blame} " if blame else "")
-            + "Free memory with `del NAME`, or run the cell under `%%guard off` to take the risk."
-        )
-
     def _working_set(self) -> int | None:
         """A fresh reading of the working set (for a cell's start and end)."""
         try:
@@ -157,35 +128,15 @@ class Guard:
                 sizes.append((name, size))
         return sorted(sizes, key=lambda item: -item[1])
 
-    def _pre_run(self, info: object = None, *args: object) -> None:
-        # ipykernel may run cells off the main thread: interrupt the one that runs this cell
-        self.executing = threading.get_ident()
-        self.watcher.cell_state = {"executing": True, "idle_since": None}
-        self.watcher.cell_started()
+    def _learn_identity_again(self) -> None:
+        """At a cell's start, a few times: the notebook may have become known since (Colab)."""
         if self._identity_tries < IDENTITY_RETRIES:
             self._identity_tries += 1
             self.learn_identity()
-        self._count_at_start = getattr(self.shell, "execution_count", None)
-        source = getattr(info, "raw_cell", None)
-        self.watcher.protect_before(self.cells.predicted_growth(source))  # memory by cell predicts this one
-        self.cells.start(self.prompt_number(), source)
 
-    def prompt_number(self) -> int | None:
-        """The number the running cell's prompt shows (``[7]``): IPython 9 counts the cell before
-        pre_run_cell, IPython 8 after it; the offset is learnt from each finished cell."""
-        count = self._count_at_start
-        return None if count is None else count - self._count_offset
-
-    def _post_run(self, result: object = None, *args: object) -> None:
-        shown = getattr(result, "execution_count", None)  # what the execute reply tells the front end
-        if isinstance(shown, int) and isinstance(self._count_at_start, int):
-            self._count_offset = self._count_at_start - shown
-        self.cells.finish(shown if isinstance(shown, int) else None)
-        self.executing = None
-        self.watcher.cell_state = {"executing": False, "idle_since": time.time()}
-        self.watcher.cell_finished()
-        error = getattr(result, "error_in_exec", None)
-        if is_gpu_oom(error):
+    def _after_cell(self, error: object) -> None:
+        """At a cell's end: a CUDA out-of-memory error is explained."""
+        if isinstance(error, BaseException) and is_gpu_oom(error):
             self._notify("error", "GPU out of memory. " + self.explain_gpu_oom())
 
     def explain_gpu_oom(self) -> str:
@@ -193,28 +144,6 @@ class Guard:
         reading = read_gpus()
         own = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
         return explain(reading.gpus, own, kernels_by_pid(self.snapshot_dir, self.settings.shared_heartbeats))
-
-    def _show_interrupt(
-        self,
-        shell: InteractiveShell,
-        etype: type,
-        value: BaseException,
-        tb: types.TracebackType | None,
-        tb_offset: int | None = None,
-    ) -> None:
-        """One clear message instead of a traceback through the user's loop.
-
-        The traceback's frames hold the stopped cell's temporaries (the runaway list), and IPython
-        keeps the last traceback for %debug: clear them, or the memory is never given back.
-        """
-        self.deliveries.append(time.time())  # when the interruption reached the cell (benchmarks)
-        traceback.clear_frames(tb)
-        value.__traceback__ = None
-        sys.last_traceback = None
-        if hasattr(sys, "last_exc"):
-            sys.last_exc = None
-        self._notify("error", str(value))
-        return None
 
     def _notify(self, level: str, message: str) -> None:
         notify(level, message)
