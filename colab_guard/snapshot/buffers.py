@@ -184,17 +184,30 @@ class ArrowBuffers:
 
 
 KINDS: tuple[BufferKind, ...] = (NumpyArrays(), TorchTensors(), ArrowBuffers())
+# Each type's kind, found once: asked for every object pickled and every item measured, it must be
+# cheap (a type of torch or pyarrow exists only once they are imported: no answer goes stale).
+_SAVED_BY_TYPE: dict[type, BufferKind | None] = {}
+_KIND_OF_TYPE: dict[type, BufferKind | None] = {}
 
 
 def saved_by(obj: object) -> BufferKind | None:
     """The kind whose pickler reduction writes ``obj`` from its memory, if any."""
     kind = type(obj)
-    return next((k for k in KINDS if k.saves(obj, kind)), None)
+    try:
+        return _SAVED_BY_TYPE[kind]
+    except KeyError:
+        found = _SAVED_BY_TYPE[kind] = next((k for k in KINDS if k.saves(obj, kind)), None)
+        return found
 
 
 def kind_of(value: object) -> BufferKind | None:
     """The kind of ``value``'s library, where it is an object with a buffer of data."""
-    return next((k for k in KINDS if k.holds(value)), None)
+    kind = type(value)
+    try:
+        return _KIND_OF_TYPE[kind]
+    except KeyError:
+        found = _KIND_OF_TYPE[kind] = next((k for k in KINDS if k.holds(value)), None)
+        return found
 
 
 def _device_blocks(as_bytes: Any) -> Any:
