@@ -67,3 +67,30 @@ async def fetch_without_token(jp_fetch, parts, method: str):
             body=None if method in ("GET", "DELETE") else b"{}",
         )
     return err.value
+
+
+def to_json_schema(node):
+    """OpenAPI 3.0's `nullable` as JSON Schema's null type."""
+    if isinstance(node, dict):
+        out = {k: to_json_schema(v) for k, v in node.items() if k != "nullable"}
+        if node.get("nullable") and "type" in node:
+            out["type"] = [node["type"], "null"]
+        return out
+    if isinstance(node, list):
+        return [to_json_schema(v) for v in node]
+    return node
+
+
+def openapi_validator(*path: str):
+    """A JSON Schema validator of the part of colab-guard's OpenAPI file at ``path``, its refs resolved."""
+    import jsonschema
+    import yaml
+
+    from colab_guard.server import routes
+
+    with open(os.path.join(os.path.dirname(routes.__file__), "openapi.yaml")) as f:
+        spec = yaml.safe_load(f)
+    node = spec
+    for key in path:
+        node = node[key]
+    return jsonschema.Draft4Validator({**to_json_schema(node), "components": to_json_schema(spec["components"])})

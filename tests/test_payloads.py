@@ -5,7 +5,7 @@ import asyncio
 import json
 import os
 
-from helpers import Container
+from helpers import Container, openapi_validator
 
 from colab_guard.contract.heartbeat import Heartbeat, decode_heartbeat, heartbeat_path, read_heartbeat
 from colab_guard.contract.manifests import Group, Manifest, ManifestFields, Variable, latest_manifest
@@ -75,6 +75,10 @@ class TestServerState:
         # Then it holds every field of ServerStateFields, each kernel's countdown every field of its own
         assert set(written) == field_names(ServerStateFields)
         assert [set(k) for k in written["kernels"].values()] == [field_names(KernelCountdown)]
+        # And its parts taken from the sessions payload are what the OpenAPI file says they are
+        for part in ("server", "policy", "cost", "warnings", "accelerator_hours"):
+            openapi_validator("components", "schemas", "Sessions", "properties", part).validate(written[part])
+        openapi_validator("components", "schemas", "Resources", "properties", "environment").validate(written["environment"])
         # And the kernel's reader gives it back as written
         assert read_server_state(extension.snapshot_dir, extension.server_id) == written
         assert decode_server_state({**written, "kernels": {"k": {"cull_at": 3}}}) is None

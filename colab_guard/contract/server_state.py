@@ -36,7 +36,8 @@ class Advice(TypedDict):
 
 
 class ServerStateFields(TypedDict):
-    """What the server writes for its kernels: the sessions payload's parts a kernel shows."""
+    """What the server writes for its kernels: the sessions payload's parts a kernel shows (their
+    one definition is the Sessions schema of ``server/openapi.yaml``; the tests check them against it)."""
 
     format: int
     pid: int

@@ -13,7 +13,7 @@ import psutil
 import pytest
 import schemathesis
 import yaml
-from helpers import DATA, cmdline
+from helpers import DATA, cmdline, to_json_schema
 from hypothesis import HealthCheck, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from live_server import TOKEN, LiveServer, isolated_env
@@ -83,21 +83,9 @@ def xssi_body_matches_its_schema(ctx, response, case):
     if name and response.status_code == 200 and response.request.method == case.operation.method.upper():
         assert response.content.startswith(b")]}'\n"), response.content[:20]
         components = spec()["components"]["schemas"]
-        validator = jsonschema.Draft4Validator({**_to_json_schema(components[name]), "definitions": {}})
+        validator = jsonschema.Draft4Validator({**to_json_schema(components[name]), "definitions": {}})
         validator.validate(json.loads(response.content[5:]))
     return None
-
-
-def _to_json_schema(node):
-    """OpenAPI 3.0's `nullable` as JSON Schema's null type (enough for the Colab schemas)."""
-    if isinstance(node, dict):
-        out = {k: _to_json_schema(v) for k, v in node.items() if k != "nullable"}
-        if node.get("nullable") and "type" in node:
-            out["type"] = [node["type"], "null"]
-        return out
-    if isinstance(node, list):
-        return [_to_json_schema(v) for v in node]
-    return node
 
 
 def test_every_route_is_described():
