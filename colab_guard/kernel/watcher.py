@@ -58,7 +58,6 @@ class Watcher:
         self.files = files or NotebookFiles(snapshot_dir, settings)
         self.notify = notify
         self.reader = reader or MemoryReader(config_limit=settings.memory_limit)
-        self.last: MemoryReading | None = None
         self.peak_percent = 0.0
         self.warned = False  # one warning per episode above the warning level
         self.last_error: str | None = None
@@ -108,6 +107,15 @@ class Watcher:
     @property
     def heartbeat_path(self) -> str:
         return self.files.heartbeat_path
+
+    @property
+    def last(self) -> MemoryReading | None:
+        """The latest reading (the snapshot records it with the snapshot's memory)."""
+        return self.snapshots.reading
+
+    @last.setter
+    def last(self, reading: MemoryReading | None) -> None:
+        self.snapshots.reading = reading
 
     @property
     def last_snapshot(self) -> SnapshotResult | None:
@@ -190,7 +198,7 @@ class Watcher:
     def _read(self) -> MemoryReading:
         """One reading, recorded where each part looks for it."""
         reading = self.reader.read()
-        self.last = self.snapshots.reading = reading
+        self.last = reading
         self.growth.add(time.monotonic(), reading.working_set)
         self.sustained.add(time.monotonic(), reading.working_set)
         if reading.percent >= self.settings.warn_percent - NEIGHBOURS_BELOW_WARN:
@@ -265,7 +273,7 @@ class Watcher:
             reading = self.reader.read()
         except (OSError, ValueError, KeyError):
             return
-        self.last = self.snapshots.reading = reading
+        self.last = reading
         self.snapshots.before_cell(reading, growth)
 
     def snapshot(
