@@ -17,6 +17,7 @@ from .guard import Guard
 from .monitor import DEFAULT_INTERVAL, Monitor
 
 NOTEBOOK_SETTINGS = [s.name for s in SETTINGS if s.notebook]  # by today's names
+NAME_WIDTH = max(map(len, NOTEBOOK_SETTINGS))  # %guard config's column of names
 
 USAGE = """%guard status                      everything about this runtime: accelerator, memory, disks, countdowns, cost
 %guard monitor [SECONDS | off]     a status line in this cell's output, updated every few seconds
@@ -115,8 +116,9 @@ class GuardMagics(Magics):
             print(f"colab-guard settings of this kernel (set with %guard config NAME=VALUE; remembered in {path}):")
             for each in SETTINGS:
                 if each.notebook:
-                    print(f"  {each.name:<18} {_shown(each.name, getattr(settings, each.name)):<24} {settings.source(each.name)}")
-                    print(f"  {'':<18} {each.notebook}")
+                    shown = _shown(each.name, getattr(settings, each.name))
+                    print(f"  {each.name:<{NAME_WIDTH}} {shown:<24} {settings.source(each.name)}")
+                    print(f"  {'':<{NAME_WIDTH}} {each.notebook}")
             return
         if args[0] == "--forget":
             names = args[1:]
