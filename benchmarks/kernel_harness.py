@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 # the tests' one kernel driver and one cgroup helper
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-from cgroup_helpers import CGROUP_V1, Cgroup, memory_limited  # noqa: F401 - CGROUP_V1 for the benchmarks
+from cgroup_helpers import CGROUP_V1, Cgroup, memory_limited, write_throttled  # noqa: F401 - for the benchmarks
 from kernel_driver import LocalKernel
 
 from colab_guard.contract.channels import NOTEBOOK_VARIABLES
@@ -49,12 +49,6 @@ def kernel_in_cgroup(limit: int, directory: str, notebook: str, **settings: obje
         kernel.stop()
         memory.remove()
         shutil.rmtree(snapshot_dir, ignore_errors=True)
-
-
-def throttle_settings(path: str, bytes_per_second: int) -> dict[str, str]:
-    """blkio settings that throttle writes to the disk holding ``path``."""
-    device = os.stat(path).st_dev
-    return {"blkio.throttle.write_bps_device": f"{os.major(device)}:{os.minor(device)} {bytes_per_second}"}
 
 
 def child_in_cgroup(code: str, *args: str, limit: int = 64 << 30) -> dict:

@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-from kernel_harness import BENCH, Cgroup, Kernel, memory_limited, throttle_settings
+from kernel_harness import BENCH, Kernel, memory_limited, write_throttled
 from runaway import grow_cell
 
 from colab_guard.contract.manifests import notebook_snapshots
@@ -43,7 +43,7 @@ def one_run(limit_gib: float, namespace_gib: float, rate_mb: int, idle: float, d
     """One kernel, grown until killed; whether a complete snapshot with every variable survived."""
     snapshot_dir = tempfile.mkdtemp(dir=directory)
     memory = memory_limited(int(limit_gib * (1 << 30)), BENCH)
-    blkio = Cgroup("blkio", throttle_settings(snapshot_dir, disk_mbps * 1_000_000), BENCH) if disk_mbps else None
+    blkio = write_throttled(snapshot_dir, disk_mbps * 1_000_000, BENCH) if disk_mbps else None
     kernel = Kernel(snapshot_dir, "race.ipynb", interrupt_cells=False)
     try:
         memory.add(kernel.pid)

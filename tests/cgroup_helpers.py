@@ -17,8 +17,12 @@ class Cgroup:
     def __init__(self, controller: str, settings: dict[str, str], prefix: str = "colab-guard-test"):
         self.path = os.path.join(CGROUP_V1, controller, f"{prefix}-{uuid.uuid4().hex[:8]}")
         os.mkdir(self.path)
-        for name, value in settings.items():
-            self.write(name, value)
+        try:
+            for name, value in settings.items():
+                self.write(name, value)
+        except OSError:
+            os.rmdir(self.path)  # a setting this controller refuses: nothing left behind
+            raise
         self.procs = os.path.join(self.path, "cgroup.procs")
 
     def add(self, pid: int) -> None:
@@ -51,6 +55,14 @@ def memory_limited(limit: int, prefix: str = "colab-guard-test") -> Cgroup:
     return Cgroup("memory", {"memory.limit_in_bytes": str(limit)}, prefix)
 
 
+def write_throttled(path: str, bytes_per_second: int, prefix: str = "colab-guard-test") -> Cgroup:
+    """A blkio cgroup throttling writes to the disk holding ``path``."""
+    device = os.stat(path).st_dev
+    return Cgroup(
+        "blkio", {"blkio.throttle.write_bps_device": f"{os.major(device)}:{os.minor(device)} {bytes_per_second}"}, prefix
+    )
+
+
 @pytest.fixture
 def memory_cgroup():
     """Factory of real memory cgroups; skips with the reason where none can be created."""
@@ -71,9 +83,6 @@ def memory_cgroup():
         group.remove()
 
 
-V1_BLKIO = os.path.join(CGROUP_V1, "blkio")
-
-
 @pytest.fixture
 def slow_disk():
     """Factory: a real blkio cgroup throttling writes to the disk under a path (a Drive-like speed).
@@ -83,22 +92,13 @@ def slow_disk():
     made = []
 
     def make(path: str, bytes_per_second: int) -> str:
-        device = os.stat(path).st_dev
-        group = os.path.join(V1_BLKIO, f"colab-guard-test-{uuid.uuid4().hex[:8]}")
         try:
-            os.mkdir(group)
-            made.append(group)
-            with open(os.path.join(group, "blkio.throttle.write_bps_device"), "w") as f:
-                f.write(f"{os.major(device)}:{os.minor(device)} {bytes_per_second}")
+            group = write_throttled(path, bytes_per_second)
         except OSError as exc:
             pytest.skip(f"cannot throttle the disk under {path} with a blkio cgroup ({exc})")
-        return os.path.join(group, "cgroup.procs")
+        made.append(group)
+        return group.procs
 
     yield make
     for group in made:
-        for _ in range(50):
-            try:
-                os.rmdir(group)
-                break
-            except OSError:
-                time.sleep(0.1)
+        group.remove()

@@ -517,9 +517,9 @@ class WatcherSettings:
                     sources[name] = f"remembered ({path})"
                 except ValueError:
                     continue
-        for each in SETTINGS:
+        for each in (s for s in SETTINGS if s.kernel):
             variable = next((v for v in (each.env, *map(setting_variable, each.aliases)) if v in env), None)
-            if each.kernel and variable:
+            if variable:
                 values[each.name] = each.kind.from_env(env[variable], values.get(each.name, each.default))
                 sources[each.name] = f"environment ({variable})"
         values["notebook"] = notebook_from_env(env)

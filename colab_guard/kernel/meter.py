@@ -11,7 +11,6 @@ to the user's accelerator log. On a machine with neither GPU nor TPU it reads on
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -21,18 +20,13 @@ from typing import Any
 from ..contract.accelerator_log import append_accelerator_line
 from ..contract.ownership import SnapshotError
 from ..contract.settings import WatcherSettings
+from ..readers.accelerators import CloudTpus
 from ..readers.host import ProcessCpu
 from ..readers.nvml import GpuReader, GpuReading
-from ..readers.tpu import detect_tpu
 from ..usage.cost import CostMeter, low_utilization_warning
 from .accelerators import gpu_reader
 
 LOG_INTERVAL = 60.0
-
-
-def read_tpus(dev_root: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """TPU evidence: device files under ``dev_root`` (the ``dev_root`` setting), variables."""
-    return detect_tpu(os.environ, dev_root)
 
 
 class AcceleratorMeter:
@@ -86,7 +80,8 @@ class AcceleratorMeter:
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
-        self.tpus, self.notes = read_tpus(self.settings.dev_root)
+        tpus = CloudTpus(dev_root=self.settings.dev_root).read()  # evidence that does not change while it runs
+        self.tpus, self.notes = tpus.devices, tpus.notes
         if self.reader is None:
             self.reader = gpu_reader()
         while not self._stop.is_set():

@@ -12,7 +12,7 @@ from traitlets.config import Configurable
 
 from ..contract.paths import default_snapshot_dir
 from ..contract.setting_kinds import BOOL, HOURS, INT, NUMBER, PATH, RATES, SECONDS, SIZE, TEXT
-from ..contract.settings import SETTINGS, Setting, WatcherSettings
+from ..contract.settings import BY_NAME, SETTINGS, Setting, WatcherSettings
 
 SERVER_SETTINGS = tuple(s for s in SETTINGS if s.server)
 
@@ -67,7 +67,7 @@ class ColabGuardSettings(Configurable):
 
     @validate(*(s.name for s in SERVER_SETTINGS))
     def _check(self, proposal):
-        setting = next(s for s in SERVER_SETTINGS if s.name == proposal.trait.name)
+        setting = BY_NAME[proposal.trait.name]
         try:
             value = setting.kind.from_config(proposal.value)
             setting.check(value)

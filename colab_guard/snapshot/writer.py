@@ -194,6 +194,7 @@ class _Plan:
     skipped: dict[str, str]  # name -> why it is not saved (filled further while writing)
     modules: dict[str, str]  # name -> module imported again on restore
     groups: list[tuple[list[str], tuple[Group, str] | None]]  # (names, previous group and its folder, to link)
+    previous: dict[tuple[str, ...], tuple[Group, str]]  # the previous snapshot's groups by their names
 
 
 def _plan(
@@ -228,7 +229,7 @@ def _plan(
             except Exception:  # noqa: BLE001 - written (or skipped with its reason) below
                 pass
         groups.append((names, None))
-    return _Plan(variables, skipped, modules, groups)
+    return _Plan(variables, skipped, modules, groups, previous_groups)
 
 
 def _check_disk(root: str, snapshot_dir: str, plan: _Plan) -> None:
@@ -258,7 +259,6 @@ def _write(
     """Write each group of the plan into ``tmp`` (or link it from ``previous``); a variable that
     cannot be pickled is saved alone, as a copy of one moment while it changes, or skipped."""
     variables, skipped = dict(plan.variables), plan.skipped
-    previous_groups = {tuple(g["names"]): (g, previous["_path"]) for g in previous["groups"].values()} if previous else {}
     out = _Written()
     frozen: dict[str, int] = {}  # name -> tries on a frozen copy
     if live:  # one variable alone in its group: a copy shares nothing that another variable holds
@@ -300,7 +300,7 @@ def _write(
                 out.groups[gid] = group
                 out.variables[name] = info
                 continue
-            old = previous_groups.get(tuple(names))
+            old = plan.previous.get(tuple(names))
             if old and _same_content(old[0], group["stream_xxh3"], group["entries"]):
                 _remove_group_files(tmp, gid)  # unchanged after all: share the previous files
                 prev = old
